@@ -1,0 +1,14 @@
+/** One structured line per request. It never holds a token, a password or a request body. */
+export interface RequestLogEntry {
+  requestId: string;
+  function: string;
+  status: number;
+  outcome: string;
+  callerKind: string | null;
+  upstreamAttempts: number;
+  durationMs: number;
+}
+
+export function writeRequestLog(entry: RequestLogEntry): void {
+  console.log(JSON.stringify(entry));
+}

@@ -1,0 +1,135 @@
+import type * as TwilioModule from 'twilio';
+import type { Deadline } from '../deadline';
+import { sleep, withTimeout } from '../deadline';
+import {
+  TwilioApiError,
+  UpstreamConnectionLostError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  type UpstreamOperation,
+} from '../errors';
+import { type AttemptOutcome, classifyTransportError, parseRetryAfterSeconds, retryDelayMs } from './retry-policy';
+
+/** The shape of the helper library's pluggable HTTP client (`ClientOpts.httpClient`). */
+export interface TwilioHttpRequest {
+  method: string;
+  uri: string;
+  timeout?: number;
+  [option: string]: unknown;
+}
+export interface TwilioHttpResponse {
+  statusCode: number;
+  body: unknown;
+  headers: Record<string, unknown>;
+}
+export interface TwilioHttpClient {
+  request(options: TwilioHttpRequest): Promise<TwilioHttpResponse>;
+}
+
+let transport: TwilioHttpClient | undefined;
+/** The helper library's own RequestClient does each attempt; one per instance, created on first use. */
+function helperLibraryTransport(): TwilioHttpClient {
+  if (!transport) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RequestClient } = require('twilio') as typeof TwilioModule;
+    transport = new RequestClient({ timeout: 10_000 }) as unknown as TwilioHttpClient;
+  }
+  return transport;
+}
+
+interface TwilioRestException {
+  status: number;
+  code?: unknown;
+  message?: unknown;
+  moreInfo?: unknown;
+}
+
+function isRestException(thrown: unknown): thrown is TwilioRestException {
+  return thrown instanceof Error && typeof (thrown as { status?: unknown }).status === 'number';
+}
+
+/**
+ * Everything one transfer request sends to Twilio goes through here: the
+ * helper library's client with an HTTP layer that keeps every attempt inside
+ * the request's deadline, retries only where Twilio did not act, and counts
+ * attempts for the log line.
+ */
+export class UpstreamSession implements TwilioHttpClient {
+  attempts = 0;
+  private operation: UpstreamOperation = 'invite';
+  private lastRetryAfterSeconds: number | undefined;
+
+  constructor(
+    private readonly deadline: Deadline,
+    private readonly send: TwilioHttpClient = helperLibraryTransport(),
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Runs one helper-library call as `operation`, turning its failures into typed errors. */
+  async call<T>(operation: UpstreamOperation, work: () => Promise<T>): Promise<T> {
+    this.operation = operation;
+    this.lastRetryAfterSeconds = undefined;
+    try {
+      return await withTimeout(work(), this.deadline.remainingMs(), () => new UpstreamTimeoutError(operation));
+    } catch (thrown) {
+      if (isRestException(thrown)) {
+        throw new TwilioApiError(
+          operation,
+          thrown.status,
+          typeof thrown.message === 'string' ? thrown.message : undefined,
+          typeof thrown.code === 'number' ? thrown.code : undefined,
+          typeof thrown.moreInfo === 'string' ? thrown.moreInfo : undefined,
+          this.lastRetryAfterSeconds,
+        );
+      }
+      throw thrown;
+    }
+  }
+
+  async request(options: TwilioHttpRequest): Promise<TwilioHttpResponse> {
+    for (;;) {
+      const remainingMs = this.deadline.remainingMs();
+      if (remainingMs <= 0) throw new UpstreamTimeoutError(this.operation);
+      this.attempts += 1;
+      let outcome: AttemptOutcome;
+      let response: TwilioHttpResponse | undefined;
+      let transportError: unknown;
+      try {
+        response = await withTimeout(this.send.request({ ...options, timeout: remainingMs }), remainingMs, () =>
+          Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' }),
+        );
+        outcome = {
+          kind: 'answered',
+          status: response.statusCode,
+          retryAfterSeconds: parseRetryAfterSeconds(response.headers['retry-after']),
+        };
+      } catch (thrown) {
+        transportError = thrown;
+        outcome = classifyTransportError((thrown as { code?: unknown } | undefined)?.code);
+      }
+
+      const delayMs = retryDelayMs(outcome, this.attempts, this.deadline.remainingMs(), this.random);
+      if (delayMs === undefined) {
+        if (response) {
+          if (outcome.kind === 'answered') this.lastRetryAfterSeconds = outcome.retryAfterSeconds;
+          return response;
+        }
+        throw this.transportFailure(outcome, transportError);
+      }
+      await sleep(delayMs);
+    }
+  }
+
+  private transportFailure(outcome: AttemptOutcome, thrown: unknown): Error {
+    const cause = (thrown as { code?: unknown } | undefined)?.code;
+    const causeText = typeof cause === 'string' ? cause : undefined;
+    switch (outcome.kind) {
+      case 'not-sent':
+        return new UpstreamUnavailableError(this.operation, causeText);
+      case 'timed-out':
+        return new UpstreamTimeoutError(this.operation);
+      default:
+        return new UpstreamConnectionLostError(this.operation, causeText);
+    }
+  }
+}
