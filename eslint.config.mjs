@@ -9,18 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.strict,
   {
     files: ['**/*.{js,cjs,mjs}'],
-    languageOptions: {
-      globals: {
-        require: 'readonly',
-        module: 'writable',
-        process: 'readonly',
-        console: 'readonly',
-        __dirname: 'readonly',
-        URL: 'readonly',
-        Buffer: 'readonly',
-        setTimeout: 'readonly',
-      },
-    },
+    languageOptions: { globals: { ...globals.node, Runtime: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
