@@ -60,6 +60,8 @@ export class TwilioStandin {
   /** What IAM answers for a token it does not know. */
   invalidTokenAnswer: { status: number; body: unknown } = { status: 200, body: { valid: false, code: 20151, message: 'Invalid token' } };
   participantPageSize = 50;
+  /** Added before every answer, to model the network and Twilio's own time (benchmark). */
+  latencyMs = 0;
 
   constructor(
     readonly accountSid: string,
@@ -95,6 +97,7 @@ export class TwilioStandin {
     this.unknownInteractions.clear();
     this.invalidTokenAnswer = { status: 200, body: { valid: false, code: 20151, message: 'Invalid token' } };
     this.participantPageSize = 50;
+    this.latencyMs = 0;
   }
 
   grantToken(token: string, grant: TokenGrant): void {
@@ -146,6 +149,7 @@ export class TwilioStandin {
     if (route === 'invite' && recorded.form.Routing) recorded.routing = JSON.parse(recorded.form.Routing);
     this.requests.push(recorded);
 
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const fault = route === 'unknown' ? undefined : this.faults.get(route)?.shift();
     if (fault && 'hang' in fault) return; // never answers
     if (fault && 'reset' in fault) {
