@@ -6,6 +6,8 @@ export type HeaderValue = string | string[];
 export interface IncomingRequest {
   /** Lower-cased header names. Empty when the runtime's `request` key was shadowed by a field. */
   headers: Readonly<Record<string, HeaderValue>>;
+  /** False when a field named `request` replaced the runtime's: nothing is known about the HTTP request then. */
+  headersKnown: boolean;
   /** Query and body fields, without the runtime's own `request` key. */
   params: Readonly<Record<string, unknown>>;
   /** Host (and port) the function was called on, e.g. `example-1234.twil.io`. */
@@ -29,11 +31,11 @@ function isHeaderValue(value: unknown): value is HeaderValue {
  * one event, so a field called `request` replaces the headers. Anything not
  * shaped like the runtime's object is treated as "no headers at all".
  */
-function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> {
-  if (!isPlainObject(runtimeRequest) || !isPlainObject(runtimeRequest.headers)) return {};
+function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | undefined {
+  if (!isPlainObject(runtimeRequest) || !isPlainObject(runtimeRequest.headers) || !isPlainObject(runtimeRequest.cookies)) return undefined;
   const headers: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(runtimeRequest.headers)) {
-    if (!isHeaderValue(value)) return {};
+    if (!isHeaderValue(value)) return undefined;
     headers[name.toLowerCase()] = value;
   }
   return headers;
@@ -41,8 +43,10 @@ function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> {
 
 export function readIncomingRequest(event: Record<string, unknown>, domainName: unknown, path: unknown): IncomingRequest {
   const { request: runtimeRequest, ...params } = event;
+  const headers = readHeaders(runtimeRequest);
   return {
-    headers: readHeaders(runtimeRequest),
+    headers: headers ?? {},
+    headersKnown: headers !== undefined,
     params,
     domainName: typeof domainName === 'string' ? domainName : '',
     path: typeof path === 'string' ? path : '',
@@ -60,8 +64,11 @@ export function singleHeader(incoming: IncomingRequest, name: string): string | 
  * The runtime does not pass the HTTP method on. A POST carries a body; a
  * request with neither a Content-Type nor a positive Content-Length (a GET,
  * a HEAD, a DELETE without body) is refused before anything else happens.
+ * When a `request` field hid the headers there is nothing to judge by; such a
+ * request can then only authenticate with the Token field.
  */
 export function requireBody(incoming: IncomingRequest): void {
+  if (!incoming.headersKnown) return;
   const contentType = singleHeader(incoming, 'content-type');
   const contentLength = Number(singleHeader(incoming, 'content-length') ?? '0');
   const hasContentType = typeof contentType === 'string' && contentType.trim() !== '';

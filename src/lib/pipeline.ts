@@ -58,7 +58,11 @@ export function createTransferHandler(functionName: string, targetType: TargetTy
     const state: RequestState = {};
 
     const work = runTransfer(targetType, context, incoming, deadline, state);
-    const guarded = withTimeout(work, deadline.remainingMs() + GUARD_GRACE_MS, () => new UpstreamTimeoutError('invite'));
+    const guarded = withTimeout(
+      work,
+      deadline.remainingMs() + GUARD_GRACE_MS,
+      () => new UpstreamTimeoutError(state.upstream?.operation ?? 'token-validation'),
+    );
     guarded
       .catch((thrown: unknown): Answer => failureToHttp(asTransferFailure(thrown)))
       .then((answer) => {

@@ -56,7 +56,8 @@ function isRestException(thrown: unknown): thrown is TwilioRestException {
  */
 export class UpstreamSession implements TwilioHttpClient {
   attempts = 0;
-  private operation: UpstreamOperation = 'invite';
+  /** The call under way (or last made): what a deadline expiry interrupted. */
+  operation: UpstreamOperation = 'invite';
   private lastRetryAfterSeconds: number | undefined;
 
   constructor(
