@@ -66,7 +66,11 @@ export function failureToHttp(failure: TransferFailure): HttpAnswer<ErrorBody> {
         'upstream_unavailable',
         failure.operation === 'token-validation'
           ? 'The Flex token could not be validated: the validation service was unreachable. Try again shortly.'
-          : `Twilio could not be reached for the ${failure.operation} request.${uncertaintyNote(failure.operation)}`,
+          : `Twilio could not be reached for the ${failure.operation} request, which was not sent.${
+              failure.operation === 'participant-close'
+                ? ' The invite was created; the transferring participant is not closed.'
+                : ' Nothing was created.'
+            } Try again shortly.`,
       );
     case 'upstream-connection-lost':
       return answer(

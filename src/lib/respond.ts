@@ -14,6 +14,8 @@ export function corsHeaders(incoming: IncomingRequest, allowedOrigins: ReadonlyS
   const origin = singleHeader(incoming, 'origin');
   if (typeof origin === 'string' && origin !== 'duplicated' && allowedOrigins.has(origin)) {
     headers['Access-Control-Allow-Origin'] = origin;
+    // Lets a Flex plugin read how long to wait after a 429.
+    headers['Access-Control-Expose-Headers'] = 'Retry-After';
   }
   return headers;
 }
