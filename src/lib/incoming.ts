@@ -29,7 +29,9 @@ function isHeaderValue(value: unknown): value is HeaderValue {
 /**
  * The runtime merges query, body and `{ request: { headers, cookies } }` into
  * one event, so a field called `request` replaces the headers. Anything not
- * shaped like the runtime's object is treated as "no headers at all".
+ * shaped like the runtime's object (headers and cookies objects, string
+ * header values, and the Host header every HTTP/1.1 request carries) is
+ * treated as "no headers at all".
  */
 function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | undefined {
   if (!isPlainObject(runtimeRequest) || !isPlainObject(runtimeRequest.headers) || !isPlainObject(runtimeRequest.cookies)) return undefined;
@@ -38,7 +40,7 @@ function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | und
     if (!isHeaderValue(value)) return undefined;
     headers[name.toLowerCase()] = value;
   }
-  return headers;
+  return typeof headers.host === 'string' ? headers : undefined;
 }
 
 export function readIncomingRequest(event: Record<string, unknown>, domainName: unknown, path: unknown): IncomingRequest {

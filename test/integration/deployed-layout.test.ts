@@ -58,7 +58,7 @@ describe('the built functions in a deployed layout', () => {
     standin.grantToken(token, { worker_sid: workerSid, roles: ['agent'] });
     const agent = { interactionSid: newSid('KD'), channelSid: newSid('UO'), workerSid: newSid('WK') };
     const queue = { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
-    const request = { headers: { 'content-type': 'application/json' }, cookies: {} };
+    const request = { headers: { host: 'example-1234.twil.io', 'content-type': 'application/json' }, cookies: {} };
 
     const results = await runDeployed(standin.url, [
       { function: 'transfer-to-agent', event: { request, Token: token, ...agent } },
