@@ -115,7 +115,7 @@ describe('faults at Twilio', () => {
     expect(harness.standin.requestsTo('invite')).toHaveLength(0);
   });
 
-  test.each([{ reset: true as const }, { status: 502, body: '<html>Bad gateway</html>' }])(
+  test.each([{ reset: true as const }, { status: 502, body: '<html>Bad gateway</html>' }, { status: 429 }])(
     'token validator broken (%o): 503, never 401',
     async (fault) => {
       harness.standin.script('token-validate', fault);

@@ -95,9 +95,9 @@ async function callValidator(token: string, options: TokenValidationOptions): Pr
     if (timedOut || rejection instanceof UpstreamUnavailableError) {
       throw new UpstreamUnavailableError('token-validation', 'timeout');
     }
-    // An answer below 500 is the validation service's verdict on the token;
-    // no answer at all, or a 5xx, means it could not give one.
-    if (probe.responseStatus !== undefined && probe.responseStatus < 500) {
+    // An answer below 500 is the validation service's verdict on the token; no
+    // answer at all, a 5xx or a 429 (rate limited) means it could not give one.
+    if (probe.responseStatus !== undefined && probe.responseStatus < 500 && probe.responseStatus !== 429) {
       throw new UnauthenticatedError('The Flex token was rejected.');
     }
     throw new UpstreamUnavailableError('token-validation', probe.responseStatus ? `HTTP ${probe.responseStatus}` : 'no answer');
