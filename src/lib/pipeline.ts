@@ -66,6 +66,7 @@ export function createTransferHandler(functionName: string, targetType: TargetTy
     guarded
       .catch((thrown: unknown): Answer => failureToHttp(asTransferFailure(thrown)))
       .then((answer) => {
+        state.upstream?.close();
         writeRequestLog({
           requestId: randomUUID(),
           function: functionName,

@@ -152,3 +152,23 @@ describe('cold and warm transfers', () => {
     expect(answer.json.warnings[0]).toContain('not_found');
   });
 });
+
+describe('connections (one warm function process, as a deployed instance between requests)', () => {
+  const warmHarness = useFunctions({ forkPerRequest: false });
+
+  test('the calls of one transfer share a connection; the next transfer opens its own', async () => {
+    const { token } = agentToken(warmHarness.standin);
+    for (let transfer = 0; transfer < 2; transfer += 1) {
+      const sids = transferSids();
+      const participantSid = newSid('UT');
+      warmHarness.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
+      const answer = await postJson(warmHarness.url('/transfer-to-queue'), { Token: token, ...sids, transferType: 'cold', participantSid });
+      expect(answer.status).toBe(201);
+    }
+    const [firstInvite, secondInvite] = warmHarness.standin.requestsTo('invite');
+    const [firstClose, secondClose] = warmHarness.standin.requestsTo('participant-update');
+    expect(firstClose?.connection).toBe(firstInvite?.connection);
+    expect(secondClose?.connection).toBe(secondInvite?.connection);
+    expect(secondInvite?.connection).not.toBe(firstInvite?.connection);
+  });
+});

@@ -13,6 +13,15 @@ function isTwilioHost(hostname) {
   return typeof hostname === 'string' && (hostname === 'twilio.com' || hostname.endsWith('.twilio.com'));
 }
 
+// A keep-alive HTTPS agent stays a keep-alive agent on the way to the stand-in,
+// so connection reuse behaves as it would against Twilio.
+const keepAliveAgents = new WeakMap();
+function redirectedAgent(agent) {
+  if (!agent || !agent.keepAlive) return false;
+  if (!keepAliveAgents.has(agent)) keepAliveAgents.set(agent, new http.Agent({ keepAlive: true }));
+  return keepAliveAgents.get(agent);
+}
+
 function redirected(originalRequest) {
   return function request(...args) {
     let url;
@@ -36,7 +45,10 @@ function redirected(originalRequest) {
       signal: options && options.signal,
     };
     merged.headers['x-standin-original-host'] = bareHost;
-    const sent = http.request({ ...merged, protocol: 'http:', hostname: target.hostname, port: target.port, agent: false }, callback);
+    const sent = http.request(
+      { ...merged, protocol: 'http:', hostname: target.hostname, port: target.port, agent: redirectedAgent(options && options.agent) },
+      callback,
+    );
     return sent;
   };
 }

@@ -22,6 +22,8 @@ export interface RecordedRequest {
   /** Parsed `Routing` form field of an invite. */
   routing?: { properties: Record<string, unknown> };
   at: number;
+  /** Which TCP connection carried the request (numbered in order of arrival). */
+  connection: number;
 }
 
 /** One scripted answer; scripted answers are used in order before the default behaviour resumes. */
@@ -56,7 +58,9 @@ export class TwilioStandin {
   private readonly participants = new Map<string, Participant[]>();
   private readonly unknownInteractions = new Set<string>();
   private readonly sockets = new Set<Socket>();
+  private readonly connectionIds = new WeakMap<Socket, number>();
   private server: Server | undefined;
+  private connectionCount = 0;
   /** What IAM answers for a token it does not know. */
   invalidTokenAnswer: { status: number; body: unknown } = { status: 200, body: { valid: false, code: 20151, message: 'Invalid token' } };
   participantPageSize = 50;
@@ -77,6 +81,7 @@ export class TwilioStandin {
     this.server = createServer((request, response) => void this.handle(request, response));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      this.connectionIds.set(socket, this.connectionIds.has(socket) ? (this.connectionIds.get(socket) as number) : ++this.connectionCount);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -138,6 +143,7 @@ export class TwilioStandin {
       form: Object.fromEntries(new URLSearchParams(rawBody)),
       json: undefined,
       at: Date.now(),
+      connection: this.connectionIds.get(request.socket) ?? 0,
     };
     if (String(request.headers['content-type']).startsWith('application/json')) {
       try {

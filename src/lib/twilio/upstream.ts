@@ -26,15 +26,26 @@ export interface TwilioHttpClient {
   request(options: TwilioHttpRequest): Promise<TwilioHttpResponse>;
 }
 
-let transport: TwilioHttpClient | undefined;
-/** The helper library's own RequestClient does each attempt; one per instance, created on first use. */
-function helperLibraryTransport(): TwilioHttpClient {
-  if (!transport) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { RequestClient } = require('twilio') as typeof TwilioModule;
-    transport = new RequestClient({ timeout: 10_000 }) as unknown as TwilioHttpClient;
-  }
-  return transport;
+/** A helper-library RequestClient whose connections can be released. */
+interface ClosableTransport extends TwilioHttpClient {
+  close(): void;
+}
+
+/**
+ * The helper library's own RequestClient does each attempt. One per transfer,
+ * with keep-alive: the calls of one transfer (lookup, invite, close) share a
+ * connection instead of paying a new TCP and TLS handshake each, and closing
+ * it when the transfer answers means no idle socket outlives its request (a
+ * stale socket reused by a later invite would fail ambiguously).
+ */
+function helperLibraryTransport(): ClosableTransport {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RequestClient } = require('twilio') as typeof TwilioModule;
+  const client = new RequestClient({ timeout: 10_000, keepAlive: true });
+  return {
+    request: (options) => client.request({ ...options, forever: true } as never) as unknown as Promise<TwilioHttpResponse>,
+    close: () => (client.axios.defaults.httpsAgent as { destroy?: () => void } | undefined)?.destroy?.(),
+  };
 }
 
 interface TwilioRestException {
@@ -62,9 +73,14 @@ export class UpstreamSession implements TwilioHttpClient {
 
   constructor(
     private readonly deadline: Deadline,
-    private readonly send: TwilioHttpClient = helperLibraryTransport(),
+    private readonly send: ClosableTransport = helperLibraryTransport(),
     private readonly random: () => number = Math.random,
   ) {}
+
+  /** Releases this transfer's connections. */
+  close(): void {
+    this.send.close();
+  }
 
   /** Runs one helper-library call as `operation`, turning its failures into typed errors. */
   async call<T>(operation: UpstreamOperation, work: () => Promise<T>): Promise<T> {
