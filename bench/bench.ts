@@ -8,9 +8,6 @@
  * Options: --iterations (200) --warmup (30) --latency ms (20) --cold-start-runs (15)
  * --first-request-runs (5) --skip-cold-start --out (bench/results/latest.json)
  * --dist (dist/: built output to measure, e.g. a candidate build to compare)
- * --experiment-keep-alive (redirected requests get a keep-alive agent instead of the
- *   redirect's agent: false; a request still gets a new connection if it asks
- *   for `Connection: close`, as the helper library's RequestClient does. Not the default.)
  *
  * The built files (dist/functions) are copied into a flat folder under
  * generated names, as a deployed service holds them, and called in-process
@@ -79,7 +76,6 @@ interface Options {
   /** Built output to measure (default dist/): lets a candidate build be compared with the current one. */
   dist: string;
   /** Experiment: let redirected requests reuse connections (the redirect in test/support uses agent: false). */
-  keepAliveExperiment: boolean;
 }
 
 function projectRoot(): string {
@@ -103,17 +99,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!match?.[1]) throw new Error(`unknown argument ${argument}`);
     values.set(match[1], match[2] ?? 'true');
   }
-  const known = [
-    'iterations',
-    'warmup',
-    'latency',
-    'cold-start-runs',
-    'first-request-runs',
-    'out',
-    'skip-cold-start',
-    'dist',
-    'experiment-keep-alive',
-  ];
+  const known = ['iterations', 'warmup', 'latency', 'cold-start-runs', 'first-request-runs', 'out', 'skip-cold-start', 'dist'];
   for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.join(', ')})`);
   const count = (name: string, fallback: number, min: number): number => {
     const raw = values.get(name);
@@ -131,7 +117,6 @@ function parseOptions(argv: readonly string[]): Options {
     out: resolve(values.get('out') ?? join(ROOT, 'bench', 'results', 'latest.json')),
     skipColdStart: values.get('skip-cold-start') === 'true',
     dist: resolve(values.get('dist') ?? join(ROOT, 'dist')),
-    keepAliveExperiment: values.get('experiment-keep-alive') === 'true',
   };
 }
 
@@ -172,16 +157,10 @@ subscribe('http.server.response.finish', (message) => {
 
 /** Client side: http.request() called -> response fully read. Installed after the *.twilio.com redirect, which calls http.request. */
 const clientSpans: Span[] = [];
-function wrapHttpRequest(keepAlive: boolean): void {
+function wrapHttpRequest(): void {
   const original = http.request;
-  const agent = new http.Agent({ keepAlive: true });
   const wrapped = function request(this: unknown, ...args: unknown[]): http.ClientRequest {
     const start = performance.now();
-    const [first] = args;
-    if (keepAlive && typeof first === 'object' && first !== null && (first as { agent?: unknown }).agent === false) {
-      // Experiment: the redirect asks for a new connection per request (agent: false); reuse them instead.
-      args[0] = { ...first, agent };
-    }
     const sent = (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
     sent.once('response', (response: http.IncomingMessage) => {
       response.once('end', () => clientSpans.push({ start, end: performance.now() }));
@@ -539,7 +518,7 @@ async function main(): Promise<void> {
   standin.latencyMs = options.latencyMs;
   process.env.TWILIO_STANDIN_URL = standin.url;
   requireFromRoot(join(ROOT, 'test', 'support', 'redirect-twilio.cjs'));
-  wrapHttpRequest(options.keepAliveExperiment);
+  wrapHttpRequest();
 
   const runtime = requireFromRoot(join(ROOT, 'test', 'support', 'deployed-runtime.cjs')) as DeployedRuntime;
   const deployment = runtime.prepareFlatDeployment(distDir);
@@ -561,7 +540,16 @@ async function main(): Promise<void> {
   const cachedToken = `bench-token-${newSid('')}`;
   standin.grantToken(cachedToken, { worker_sid: workerSid, roles: ['agent'] });
 
-  const headers = { 'content-type': 'application/json', origin: 'https://flex.twilio.com' };
+  // What the runtime passes for a Flex UI fetch (every real request carries Host).
+  const headers = { host: 'example-1234.twil.io', 'content-type': 'application/json', origin: 'https://flex.twilio.com' };
+  /** A runtime event for one transfer with a Flex token; `fields` add to or override the defaults. */
+  const transferEvent = (token: string, fields: Record<string, unknown>) => ({
+    request: { headers, cookies: {} },
+    Token: token,
+    interactionSid: newSid('KD'),
+    channelSid: newSid('UO'),
+    ...fields,
+  });
   /** Alternates the two functions, so both are measured and both stay warm. */
   const target = (iteration: number): { functionName: string; fields: Record<string, string> } =>
     iteration % 2 === 0
@@ -585,14 +573,7 @@ async function main(): Promise<void> {
       expectedRoundTrips: 1,
       prepare: (iteration) => {
         const { functionName, fields } = target(iteration);
-        const event = {
-          request: { headers, cookies: {} },
-          Token: cachedToken,
-          interactionSid: newSid('KD'),
-          channelSid: newSid('UO'),
-          ...fields,
-        };
-        return { functionName, event };
+        return { functionName, event: transferEvent(cachedToken, fields) };
       },
       check: created('warm'),
     },
@@ -606,15 +587,7 @@ async function main(): Promise<void> {
         const channelSid = newSid('UO');
         const participantSid = newSid('UT');
         standin.setParticipants(interactionSid, channelSid, [{ sid: participantSid, routing_properties: { worker_sid: workerSid } }]);
-        const event = {
-          request: { headers, cookies: {} },
-          Token: cachedToken,
-          interactionSid,
-          channelSid,
-          transferType: 'cold',
-          participantSid,
-          ...fields,
-        };
+        const event = transferEvent(cachedToken, { interactionSid, channelSid, transferType: 'cold', participantSid, ...fields });
         return { functionName, event };
       },
       check: created('cold'),
@@ -627,14 +600,7 @@ async function main(): Promise<void> {
         const { functionName, fields } = target(iteration);
         const token = `bench-token-${newSid('')}`;
         standin.grantToken(token, { worker_sid: workerSid, roles: ['agent'] });
-        const event = {
-          request: { headers, cookies: {} },
-          Token: token,
-          interactionSid: newSid('KD'),
-          channelSid: newSid('UO'),
-          ...fields,
-        };
-        return { functionName, event };
+        return { functionName, event: transferEvent(token, fields) };
       },
       check: created('warm'),
     },
@@ -670,13 +636,7 @@ async function main(): Promise<void> {
       () => {
         const token = `bench-token-${newSid('')}`;
         standin.grantToken(token, { worker_sid: workerSid, roles: ['agent'] });
-        const event = () => ({
-          request: { headers, cookies: {} },
-          Token: token,
-          interactionSid: newSid('KD'),
-          channelSid: newSid('UO'),
-          queueSid: newSid('WQ'),
-        });
+        const event = () => transferEvent(token, { queueSid: newSid('WQ') });
         const module = deployment.functions['transfer-to-queue']?.path as string;
         return { path: '/transfer-to-queue', module, settings, events: [event(), event()] };
       },
@@ -729,7 +689,6 @@ async function main(): Promise<void> {
       `after ${options.warmup} warm-up, both functions alternating; node ${process.version}, ${cpus().length} CPUs, ` +
       `load ${loadBefore.map((value) => value.toFixed(2)).join(' ')} -> ${loadAfter.map((value) => value.toFixed(2)).join(' ')}`,
     ...(options.dist !== join(ROOT, 'dist') ? [`built output measured: ${options.dist}`] : []),
-    ...(options.keepAliveExperiment ? ['EXPERIMENT: redirected requests may reuse connections (--experiment-keep-alive)'] : []),
     '',
   );
   const header = [
@@ -760,7 +719,7 @@ async function main(): Promise<void> {
   ]);
   out.push('transfers (ms)', table([header, ...rows]), '');
   out.push(
-    'overhead = handler - upstream wait (stand-in spans incl. latency); overhead = in-function + transport (loopback HTTP, new connection per request)',
+    'overhead = handler - upstream wait (stand-in spans incl. latency); overhead = in-function + transport (loopback HTTP; the calls of one transfer share a connection)',
     '',
   );
   if (coldStart) {
@@ -852,7 +811,6 @@ async function main(): Promise<void> {
     loadAverage: { before: loadBefore, after: loadAfter },
     config: {
       dist: options.dist,
-      keepAliveExperiment: options.keepAliveExperiment,
       latencyMs: options.latencyMs,
       iterations: options.iterations,
       warmup: options.warmup,

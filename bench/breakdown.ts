@@ -63,7 +63,10 @@ async function main(): Promise<void> {
   await time('readSettings (memo hit: 12-name key)', () => readSettings(env), 20_000);
   await time('parseSettings (what the memo saves)', () => parseSettings(env), 20_000);
   const event = {
-    request: { headers: { 'content-type': 'application/json', origin: 'https://flex.twilio.com' }, cookies: {} },
+    request: {
+      headers: { host: 'example-1234.twil.io', 'content-type': 'application/json', origin: 'https://flex.twilio.com' },
+      cookies: {},
+    },
     Token: 'bench-token-' + newSid(''),
     interactionSid: newSid('KD'),
     channelSid: newSid('UO'),
