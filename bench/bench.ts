@@ -540,8 +540,8 @@ async function main(): Promise<void> {
   const cachedToken = `bench-token-${newSid('')}`;
   standin.grantToken(cachedToken, { worker_sid: workerSid, roles: ['agent'] });
 
-  // What the runtime passes for a Flex UI fetch (every real request carries Host).
-  const headers = { host: 'example-1234.twil.io', 'content-type': 'application/json', origin: 'https://flex.twilio.com' };
+  // What the runtime passes for a Flex UI fetch.
+  const headers = { 'content-type': 'application/json', origin: 'https://flex.twilio.com' };
   /** A runtime event for one transfer with a Flex token; `fields` add to or override the defaults. */
   const transferEvent = (token: string, fields: Record<string, unknown>) => ({
     request: { headers, cookies: {} },

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   await time('parseSettings (what the memo saves)', () => parseSettings(env), 20_000);
   const event = {
     request: {
-      headers: { host: 'example-1234.twil.io', 'content-type': 'application/json', origin: 'https://flex.twilio.com' },
+      headers: { 'content-type': 'application/json', origin: 'https://flex.twilio.com' },
       cookies: {},
     },
     Token: 'bench-token-' + newSid(''),

@@ -30,8 +30,8 @@ function isHeaderValue(value: unknown): value is HeaderValue {
  * The runtime merges query, body and `{ request: { headers, cookies } }` into
  * one event, so a field called `request` replaces the headers. Anything not
  * shaped like the runtime's object (headers and cookies objects, string
- * header values, and the Host header every HTTP/1.1 request carries) is
- * treated as "no headers at all".
+ * header values) is treated as "no headers at all". Deployed Functions never
+ * see some headers (Host among them), so nothing more can be required.
  */
 function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | undefined {
   if (!isPlainObject(runtimeRequest) || !isPlainObject(runtimeRequest.headers) || !isPlainObject(runtimeRequest.cookies)) return undefined;
@@ -40,7 +40,7 @@ function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | und
     if (!isHeaderValue(value)) return undefined;
     headers[name.toLowerCase()] = value;
   }
-  return typeof headers.host === 'string' ? headers : undefined;
+  return headers;
 }
 
 export function readIncomingRequest(event: Record<string, unknown>, domainName: unknown, path: unknown): IncomingRequest {

@@ -323,37 +323,41 @@ describe('default settings (HTTP Basic disabled)', () => {
         name: 'HTTP Basic while it is disabled',
         send: () => postJson(queue(), queueFields(), { authorization: basic(BASIC_USER, BASIC_PASSWORD) }),
       },
-      // Forged runtime `request` objects: refused because they lack what every real one has (a Host header). A forgery
-      // that copies the full shape cannot be told apart by any function (README, "What is never accepted").
+      // A `request` field replaces the runtime's own object (which holds the headers). One not shaped like the runtime's
+      // (headers AND cookies objects) is ignored whole, so even valid credentials inside it count for nothing. A forgery
+      // of the full shape cannot be told apart by any function (README, "What is never accepted"): it still has to pass
+      // the same checks as real headers, as the last case shows.
       {
-        name: 'JSON `request` field carrying a valid Bearer token as a header',
+        name: 'JSON `request` field (no cookies) carrying a valid Bearer token as a header',
         send: () => {
           const { token } = issueToken(harness.standin);
           return postJson(queue(), {
             ...queueFields(),
-            request: { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, cookies: {} },
+            request: { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
           });
         },
       },
       {
-        name: 'JSON `request` field carrying a valid signature and a form Content-Type',
-        send: () => {
-          const fields = queueFields();
-          const headers = { 'x-twilio-signature': sign(localUrl('http', '/transfer-to-queue'), fields), 'content-type': form };
-          return postJson(queue(), { ...fields, request: { headers, cookies: {} } });
-        },
-      },
-      {
-        name: 'query-string `request[headers][authorization]` carrying a valid Bearer token',
+        name: 'query-string `request[headers][authorization]` (no cookies) carrying a valid Bearer token',
         send: () => {
           // Not added to `secrets`: twilio-run's own access log prints the query string, which the function cannot prevent.
           const { token } = agentToken(harness.standin);
           const query = new URLSearchParams({
             'request[headers][authorization]': `Bearer ${token}`,
             'request[headers][content-type]': form,
-            'request[cookies][session]': 'x',
           });
           return postForm(`${queue()}?${query.toString()}`, queueFields());
+        },
+      },
+      {
+        name: 'JSON `request` field of the full runtime shape carrying a signature made with another auth token',
+        send: () => {
+          const fields = queueFields();
+          const signature = sign(localUrl('http', '/transfer-to-queue'), fields, '0'.repeat(32));
+          return postJson(queue(), {
+            ...fields,
+            request: { headers: { 'x-twilio-signature': signature, 'content-type': form }, cookies: {} },
+          });
         },
       },
       {
@@ -440,10 +444,10 @@ describe('HTTP Basic enabled, custom roles and origins', () => {
     expectRefused(harness, answer, 401, 'unauthenticated');
   });
 
-  test('JSON `request` field carrying the correct Basic credentials -> 401', async () => {
+  test('JSON `request` field (no cookies) carrying the correct Basic credentials -> 401', async () => {
     const answer = await postJson(harness.url('/transfer-to-queue'), {
       ...queueFields(),
-      request: { headers: { authorization: basic(BASIC_USER, BASIC_PASSWORD), 'content-type': 'application/json' }, cookies: {} },
+      request: { headers: { authorization: basic(BASIC_USER, BASIC_PASSWORD), 'content-type': 'application/json' } },
     });
     expectRefused(harness, answer, 401, 'unauthenticated');
   });

@@ -58,12 +58,13 @@ describe('the built functions in a deployed layout', () => {
     standin.grantToken(token, { worker_sid: workerSid, roles: ['agent'] });
     const agent = { interactionSid: newSid('KD'), channelSid: newSid('UO'), workerSid: newSid('WK') };
     const queue = { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
-    const request = { headers: { host: 'example-1234.twil.io', 'content-type': 'application/json' }, cookies: {} };
+    // As a deployed Function sees it: no Host (a restricted header), Bearer token in Authorization.
+    const request = { headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, cookies: {} };
 
     const results = await runDeployed(standin.url, [
-      { function: 'transfer-to-agent', event: { request, Token: token, ...agent } },
-      { function: 'transfer-to-queue', event: { request, Token: token, ...queue } },
-      { function: 'transfer-to-queue', event: { request, Token: token, interactionSid: 'nope' } },
+      { function: 'transfer-to-agent', event: { request, ...agent } },
+      { function: 'transfer-to-queue', event: { request, ...queue } },
+      { function: 'transfer-to-queue', event: { request, interactionSid: 'nope' } },
     ]);
 
     expect(results.map((result) => result.loadedFrom.split('/').slice(-2).join('/'))).toEqual([
