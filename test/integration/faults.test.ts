@@ -58,6 +58,24 @@ describe('faults at Twilio', () => {
     }
   });
 
+  test('each call has its own retries: a 429 on the invite after a long participant lookup is still retried', async () => {
+    const { token, workerSid } = agentToken(harness.standin);
+    const sids = transferSids();
+    harness.standin.participantPageSize = 1;
+    harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
+      ...Array.from({ length: 4 }, () => ({ sid: newSid('UT'), routing_properties: null })),
+      { sid: newSid('UT'), routing_properties: { worker_sid: workerSid } },
+    ]);
+    harness.standin.script('invite', { status: 429 });
+    harness.standin.script('participant-update', { status: 429 });
+    const answer = await postJson(harness.url('/transfer-to-queue'), { Token: token, ...sids, transferType: 'cold' });
+    expect(answer.status).toBe(201);
+    expect(answer.json.participantClosed).toBe(true);
+    expect(harness.standin.requestsTo('participant-list')).toHaveLength(5);
+    expect(harness.standin.requestsTo('invite')).toHaveLength(2);
+    expect(harness.standin.requestsTo('participant-update')).toHaveLength(2);
+  });
+
   test('503 once: retried, transferred, two invite attempts', async () => {
     harness.standin.script('invite', { status: 503 });
     const answer = await transfer();

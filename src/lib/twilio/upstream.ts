@@ -66,6 +66,7 @@ function isRestException(thrown: unknown): thrown is TwilioRestException {
  * attempts for the log line.
  */
 export class UpstreamSession implements TwilioHttpClient {
+  /** HTTP attempts of the whole transfer, for the log line. */
   attempts = 0;
   /** The call under way (or last made): what a deadline expiry interrupted. */
   operation: UpstreamOperation = 'invite';
@@ -104,7 +105,7 @@ export class UpstreamSession implements TwilioHttpClient {
   }
 
   async request(options: TwilioHttpRequest): Promise<TwilioHttpResponse> {
-    for (;;) {
+    for (let attemptsOfThisCall = 1; ; attemptsOfThisCall += 1) {
       const remainingMs = this.deadline.remainingMs();
       if (remainingMs <= 0) throw new UpstreamTimeoutError(this.operation);
       this.attempts += 1;
@@ -125,7 +126,7 @@ export class UpstreamSession implements TwilioHttpClient {
         outcome = classifyTransportError((thrown as { code?: unknown } | undefined)?.code);
       }
 
-      const delayMs = retryDelayMs(outcome, this.attempts, this.deadline.remainingMs(), this.random);
+      const delayMs = retryDelayMs(outcome, attemptsOfThisCall, this.deadline.remainingMs(), this.random);
       if (delayMs === undefined) {
         if (response) {
           if (outcome.kind === 'answered') this.lastRetryAfterSeconds = outcome.retryAfterSeconds;
