@@ -115,7 +115,15 @@ class FieldReader {
       this.problems.push({ field, message: 'must be a JSON object' });
       return {};
     }
-    const bytes = Buffer.byteLength(JSON.stringify(parsed), 'utf8');
+    let serialized: string;
+    try {
+      serialized = JSON.stringify(parsed);
+    } catch {
+      // Thousands of nesting levels exhaust the stack.
+      this.problems.push({ field, message: 'is nested too deeply' });
+      return {};
+    }
+    const bytes = Buffer.byteLength(serialized, 'utf8');
     if (bytes > MAX_ATTRIBUTES_BYTES) {
       this.tooLarge.push({ field, message: `must serialize to at most ${MAX_ATTRIBUTES_BYTES} bytes (got ${bytes})` });
       return {};
