@@ -227,17 +227,17 @@ describe('default settings (HTTP Basic disabled)', () => {
         validations: 1,
       },
       {
-        name: 'unknown token: IAM answers 403 JSON',
+        name: 'unknown token: IAM answers 403 with a verdict',
         send: () => {
-          harness.standin.invalidTokenAnswer = { status: 403, body: { code: 20403, message: 'Forbidden', status: 403 } };
+          harness.standin.invalidTokenAnswer = { status: 403, body: { valid: false, code: 20403, message: 'Forbidden', status: 403 } };
           return postJson(queue(), { ...queueFields(), Token: unknownToken() });
         },
         validations: 1,
       },
       {
-        name: 'unknown token: IAM answers 401 JSON',
+        name: 'unknown token: IAM answers 401 with a verdict',
         send: () => {
-          harness.standin.invalidTokenAnswer = { status: 401, body: { code: 20003, message: 'Authenticate', status: 401 } };
+          harness.standin.invalidTokenAnswer = { status: 401, body: { valid: false, code: 20003, message: 'Authenticate', status: 401 } };
           return postJson(queue(), { ...queueFields(), Token: unknownToken() });
         },
         validations: 1,

@@ -143,6 +143,15 @@ describe('faults at Twilio', () => {
     },
   );
 
+  test("the validation service refusing the function's own credentials is a 502, never the caller's 401", async () => {
+    harness.standin.invalidTokenAnswer = { status: 401, body: { code: 20003, message: 'Authenticate', status: 401 } };
+    const answer = await postJson(harness.url('/transfer-to-queue'), { Token: 'eyJ.not.granted', ...transferSids() });
+    expect(answer.status).toBe(502);
+    expect(answer.json.error.code).toBe('upstream_error');
+    expect(answer.json.error.message).toMatch(/ACCOUNT_SID and AUTH_TOKEN/);
+    expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+  });
+
   test('one structured log line per request, with attempts and duration, and no token', async () => {
     const { token } = agentToken(harness.standin);
     harness.standin.script('invite', { status: 429 });
@@ -177,5 +186,21 @@ describe('Twilio unreachable (nothing listening)', () => {
     const answer = await postJson(harness.url('/transfer-to-queue'), { Token: 'eyJ.some.token', ...transferSids() });
     expect(answer.status).toBe(503);
     expect(answer.json.error.code).toBe('upstream_unavailable');
+  });
+});
+
+describe('token validation on a kept-alive connection (one warm process, no token cache)', () => {
+  const harness = useFunctions({ forkPerRequest: false, settings: { TRANSFER_TOKEN_CACHE_SECONDS: '0' } });
+
+  test('a connection the service dropped meanwhile is retried once on a new one', async () => {
+    const { token } = agentToken(harness.standin);
+    expect((await postJson(harness.url('/transfer-to-queue'), { Token: token, ...transferSids() })).status).toBe(201);
+    harness.standin.script('token-validate', { reset: true });
+    const answer = await postJson(harness.url('/transfer-to-queue'), { Token: token, ...transferSids() });
+    expect(answer.status).toBe(201);
+    const validations = harness.standin.requestsTo('token-validate');
+    expect(validations).toHaveLength(3);
+    expect(validations[1]?.connection).toBe(validations[0]?.connection);
+    expect(validations[2]?.connection).not.toBe(validations[1]?.connection);
   });
 });

@@ -15,8 +15,9 @@ function isTwilioHost(hostname) {
 
 // A keep-alive HTTPS agent stays a keep-alive agent on the way to the stand-in,
 // so connection reuse behaves as it would against Twilio.
+// A request without an agent uses https.globalAgent, which keeps connections alive since Node 19.
 const keepAliveAgents = new WeakMap();
-function redirectedAgent(agent) {
+function redirectedAgent(agent = https.globalAgent) {
   if (!agent || !agent.keepAlive) return false;
   if (!keepAliveAgents.has(agent)) keepAliveAgents.set(agent, new http.Agent({ keepAlive: true }));
   return keepAliveAgents.get(agent);

@@ -269,7 +269,11 @@ describe('parseTransferRequest: attributes', () => {
     ['an object', (depth: number) => JSON.parse('{"a":'.repeat(depth) + '{}' + '}'.repeat(depth)) as unknown],
     ['a string', (depth: number) => '{"a":'.repeat(depth) + '{}' + '}'.repeat(depth)],
   ])('%s nested thousands of levels deep -> 400 naming attributes, never a 500', (_label, nested) => {
-    expect(refusalOf(agentParams({ attributes: nested(20000) }))).toMatchObject({ status: 400, code: 'invalid_request', fields: ['attributes'] });
+    expect(refusalOf(agentParams({ attributes: nested(20000) }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      fields: ['attributes'],
+    });
   });
 
   test(`attributes of exactly ${MAX_ATTRIBUTES_BYTES} bytes are accepted`, () => {

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type * as TokenValidatorModule from 'twilio-flex-token-validator';
-import { UnauthenticatedError, UpstreamUnavailableError } from '../errors';
+import { TwilioApiError, UnauthenticatedError, UpstreamUnavailableError } from '../errors';
 import type { Deadline } from '../deadline';
 import { TtlCache } from './ttl-cache';
 
@@ -32,13 +32,16 @@ const cache = new TtlCache<FlexTokenIdentity>(CACHE_MAX_ENTRIES);
 /**
  * What happened to the validator's HTTPS call, seen through Node's HTTP
  * diagnostics channels: the validator itself only rejects with bare strings,
- * which cannot tell "IAM said no" from "IAM could not be reached".
+ * which cannot tell "the token is bad" from "the service could not say".
  */
-interface ValidatorCallProbe {
+export interface ValidatorCallProbe {
   request?: ClientRequest;
-  responseStatus?: number;
+  status?: number;
+  /** The answer's first bytes (enough for a verdict or a Twilio error). */
+  body: string;
 }
 
+const MAX_CAPTURED_BODY = 8192;
 const probes = new AsyncLocalStorage<ValidatorCallProbe>();
 subscribe('http.client.request.start', (message) => {
   const probe = probes.getStore();
@@ -46,8 +49,49 @@ subscribe('http.client.request.start', (message) => {
 });
 subscribe('http.client.response.finish', (message) => {
   const probe = probes.getStore();
-  if (probe) probe.responseStatus = (message as { response: IncomingMessage }).response.statusCode;
+  if (!probe) return;
+  const { response } = message as { response: IncomingMessage };
+  probe.status = response.statusCode;
+  // Published just before the validator gets the response, so this listener sees every chunk it sees.
+  response.on('data', (chunk: Buffer | string) => {
+    if (probe.body.length < MAX_CAPTURED_BODY) probe.body += chunk.toString();
+  });
 });
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a validation failed. The service answers a bad token with a verdict
+ * (`{"valid": false, …}`); an answer without one is about this function's
+ * request (a 401/403: its own credentials are wrong), and no answer, a 5xx or
+ * a 429 means the token could not be judged.
+ */
+export function validationFailure(probe: ValidatorCallProbe): Error {
+  const { status } = probe;
+  if (status === undefined || status >= 500 || status === 429) {
+    return new UpstreamUnavailableError('token-validation');
+  }
+  const answer = jsonObject(probe.body);
+  if (typeof answer?.valid === 'boolean') return new UnauthenticatedError('The Flex token was rejected.');
+  if (status >= 400) {
+    return new TwilioApiError(
+      'token-validation',
+      status,
+      typeof answer?.message === 'string' ? answer.message : undefined,
+      typeof answer?.code === 'number' ? answer.code : undefined,
+      typeof answer?.more_info === 'string' ? answer.more_info : undefined,
+      undefined,
+    );
+  }
+  return new UpstreamUnavailableError('token-validation');
+}
 
 let validatorModule: typeof TokenValidatorModule | undefined;
 function tokenValidator(): typeof TokenValidatorModule {
@@ -75,32 +119,33 @@ function readIdentity(result: unknown): { identity: FlexTokenIdentity; expiresAt
 }
 
 async function callValidator(token: string, options: TokenValidationOptions): Promise<unknown> {
-  const probe: ValidatorCallProbe = {};
-  const timeoutMs = Math.min(VALIDATOR_TIMEOUT_MS, options.deadline.remainingMs());
-  let timer: NodeJS.Timeout | undefined;
+  let current: ValidatorCallProbe | undefined;
   let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        timedOut = true;
+        current?.request?.destroy();
+        reject(new UpstreamUnavailableError('token-validation'));
+      },
+      Math.min(VALIDATOR_TIMEOUT_MS, options.deadline.remainingMs()),
+    );
+  });
   try {
-    return await probes.run(probe, () => {
-      const validation = tokenValidator().validator(token, options.accountSid, options.authToken);
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          probe.request?.destroy();
-          reject(new UpstreamUnavailableError('token-validation', 'timeout'));
-        }, timeoutMs);
-      });
-      return Promise.race([validation, timeout]);
-    });
-  } catch (rejection) {
-    if (timedOut || rejection instanceof UpstreamUnavailableError) {
-      throw new UpstreamUnavailableError('token-validation', 'timeout');
+    for (let attempt = 1; ; attempt += 1) {
+      const probe: ValidatorCallProbe = { body: '' };
+      current = probe;
+      try {
+        const validation = probes.run(probe, () => tokenValidator().validator(token, options.accountSid, options.authToken));
+        return await Promise.race([validation, timeout]);
+      } catch {
+        if (timedOut) throw new UpstreamUnavailableError('token-validation');
+        // A kept-alive connection the service had closed meanwhile: validating changes nothing, so once more on a new one.
+        if (attempt === 1 && probe.status === undefined && probe.request?.reusedSocket) continue;
+        throw validationFailure(probe);
+      }
     }
-    // An answer below 500 is the validation service's verdict on the token; no
-    // answer at all, a 5xx or a 429 (rate limited) means it could not give one.
-    if (probe.responseStatus !== undefined && probe.responseStatus < 500 && probe.responseStatus !== 429) {
-      throw new UnauthenticatedError('The Flex token was rejected.');
-    }
-    throw new UpstreamUnavailableError('token-validation', probe.responseStatus ? `HTTP ${probe.responseStatus}` : 'no answer');
   } finally {
     clearTimeout(timer);
   }
