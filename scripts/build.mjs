@@ -4,8 +4,9 @@
 import { build } from 'esbuild';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 // Built beside dist/ and swapped in at the end, so a running `npm start` never sees a half-built folder.
 const staging = await mkdtemp(join(root, '.dist-'));

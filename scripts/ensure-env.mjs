@@ -1,8 +1,9 @@
 // `npm start` reads settings from .env; on first start, create it from .env.example.
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const envFile = join(root, '.env');
 if (!existsSync(envFile)) {
   copyFileSync(join(root, '.env.example'), envFile);

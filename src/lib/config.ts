@@ -99,9 +99,8 @@ export function parseSettings(env: Environment): Settings {
     'a TaskRouter workspace SID (WS followed by 32 hex digits)',
   ) as string;
 
-  const allowedWorkflowList = optional(env, 'TRANSFER_ALLOWED_WORKFLOW_SIDS');
   let allowedWorkflowSids: Set<string> | undefined;
-  if (allowedWorkflowList !== undefined) {
+  if (optional(env, 'TRANSFER_ALLOWED_WORKFLOW_SIDS') !== undefined) {
     const sids = commaList(env, 'TRANSFER_ALLOWED_WORKFLOW_SIDS', '');
     for (const sid of sids) {
       matching('TRANSFER_ALLOWED_WORKFLOW_SIDS', sid, SID_PATTERNS.workflow, 'a comma-separated list of workflow SIDs (WW...)');

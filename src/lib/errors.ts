@@ -11,14 +11,19 @@ export interface FieldProblem {
 /** Which outbound call an upstream failure happened on. */
 export type UpstreamOperation = 'token-validation' | 'participant-lookup' | 'invite' | 'participant-close';
 
-export class MethodNotAllowedError extends Error {
+/** What every failure below has in common: a `kind` that `http-errors.ts` maps to an answer. */
+export abstract class TransferFailureBase extends Error {
+  abstract readonly kind: string;
+}
+
+export class MethodNotAllowedError extends TransferFailureBase {
   readonly kind = 'method-not-allowed';
   constructor() {
     super('Transfers change state: send a POST with a JSON or form body.');
   }
 }
 
-export class MisconfiguredError extends Error {
+export class MisconfiguredError extends TransferFailureBase {
   readonly kind = 'misconfigured';
   /** Only the variable's name: its value may be a secret. */
   constructor(
@@ -29,22 +34,22 @@ export class MisconfiguredError extends Error {
   }
 }
 
-export class UnauthenticatedError extends Error {
+export class UnauthenticatedError extends TransferFailureBase {
   readonly kind = 'unauthenticated';
 }
 
-export class ForbiddenError extends Error {
+export class ForbiddenError extends TransferFailureBase {
   readonly kind = 'forbidden';
 }
 
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends TransferFailureBase {
   readonly kind = 'invalid-request';
   constructor(readonly problems: FieldProblem[]) {
     super('The request is invalid: see details.');
   }
 }
 
-export class PayloadTooLargeError extends Error {
+export class PayloadTooLargeError extends TransferFailureBase {
   readonly kind = 'payload-too-large';
   constructor(readonly problems: FieldProblem[]) {
     super('The request is too large: see details.');
@@ -52,7 +57,7 @@ export class PayloadTooLargeError extends Error {
 }
 
 /** Twilio answered with an HTTP error status (after any retries). */
-export class TwilioApiError extends Error {
+export class TwilioApiError extends TransferFailureBase {
   readonly kind = 'twilio-api';
   constructor(
     readonly operation: UpstreamOperation,
@@ -67,29 +72,23 @@ export class TwilioApiError extends Error {
 }
 
 /** Twilio or the token validator could not be reached, or answered that it is unavailable. */
-export class UpstreamUnavailableError extends Error {
+export class UpstreamUnavailableError extends TransferFailureBase {
   readonly kind = 'upstream-unavailable';
-  constructor(
-    readonly operation: UpstreamOperation,
-    readonly reason?: string,
-  ) {
+  constructor(readonly operation: UpstreamOperation) {
     super(`The ${operation} request could not be completed: the service was unreachable.`);
   }
 }
 
 /** The connection failed after the request may have been delivered (reset, hang-up). */
-export class UpstreamConnectionLostError extends Error {
+export class UpstreamConnectionLostError extends TransferFailureBase {
   readonly kind = 'upstream-connection-lost';
-  constructor(
-    readonly operation: UpstreamOperation,
-    readonly reason?: string,
-  ) {
+  constructor(readonly operation: UpstreamOperation) {
     super(`The connection broke during the ${operation} request.`);
   }
 }
 
 /** No answer within the request's deadline. */
-export class UpstreamTimeoutError extends Error {
+export class UpstreamTimeoutError extends TransferFailureBase {
   readonly kind = 'upstream-timeout';
   constructor(readonly operation: UpstreamOperation) {
     super(`No answer to the ${operation} request within the deadline.`);
@@ -100,7 +99,7 @@ export class UpstreamTimeoutError extends Error {
  * A defect in this code (a thrown value no step declared). Kept as its own kind
  * so that the response still honours the contract (JSON, no stack trace).
  */
-export class InternalError extends Error {
+export class InternalError extends TransferFailureBase {
   readonly kind = 'internal';
   constructor(readonly causeName: string) {
     super('The transfer function failed unexpectedly.');
@@ -121,20 +120,6 @@ export type TransferFailure =
   | InternalError;
 
 export function asTransferFailure(thrown: unknown): TransferFailure {
-  if (
-    thrown instanceof MethodNotAllowedError ||
-    thrown instanceof MisconfiguredError ||
-    thrown instanceof UnauthenticatedError ||
-    thrown instanceof ForbiddenError ||
-    thrown instanceof InvalidRequestError ||
-    thrown instanceof PayloadTooLargeError ||
-    thrown instanceof TwilioApiError ||
-    thrown instanceof UpstreamUnavailableError ||
-    thrown instanceof UpstreamConnectionLostError ||
-    thrown instanceof UpstreamTimeoutError ||
-    thrown instanceof InternalError
-  ) {
-    return thrown;
-  }
+  if (thrown instanceof TransferFailureBase) return thrown as TransferFailure;
   return new InternalError(thrown instanceof Error ? thrown.name : typeof thrown);
 }

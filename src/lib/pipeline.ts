@@ -4,7 +4,7 @@ import type { Context, ServerlessCallback } from '@twilio-labs/serverless-runtim
 import { authenticate, type Caller } from './auth/authenticate';
 import { allowedOriginsLeniently, type Environment, readSettings, type Settings } from './config';
 import { Deadline, REQUEST_BUDGET_MS, withTimeout } from './deadline';
-import { asTransferFailure, UpstreamTimeoutError } from './errors';
+import { asTransferFailure, type TransferFailure, UpstreamTimeoutError, UpstreamUnavailableError } from './errors';
 import { failureToHttp } from './http-errors';
 import { type IncomingRequest, readIncomingRequest, requireBody } from './incoming';
 import { writeRequestLog } from './request-log';
@@ -23,6 +23,7 @@ interface RequestState {
   settings?: Settings;
   caller?: Caller;
   upstream?: UpstreamSession;
+  failure?: TransferFailure;
 }
 
 async function runTransfer(
@@ -58,13 +59,15 @@ export function createTransferHandler(functionName: string, targetType: TargetTy
     const state: RequestState = {};
 
     const work = runTransfer(targetType, context, incoming, deadline, state);
-    const guarded = withTimeout(
-      work,
-      deadline.remainingMs() + GUARD_GRACE_MS,
-      () => new UpstreamTimeoutError(state.upstream?.operation ?? 'token-validation'),
+    // A last guard only: every outbound call already has its own timeout within the deadline.
+    const guarded = withTimeout(work, deadline.remainingMs() + GUARD_GRACE_MS, () =>
+      state.upstream ? new UpstreamTimeoutError(state.upstream.operation) : new UpstreamUnavailableError('token-validation'),
     );
     guarded
-      .catch((thrown: unknown): Answer => failureToHttp(asTransferFailure(thrown)))
+      .catch((thrown: unknown): Answer => {
+        state.failure = asTransferFailure(thrown);
+        return failureToHttp(state.failure);
+      })
       .then((answer) => {
         state.upstream?.close();
         writeRequestLog({
@@ -75,6 +78,7 @@ export function createTransferHandler(functionName: string, targetType: TargetTy
           callerKind: state.caller?.kind ?? null,
           upstreamAttempts: state.upstream?.attempts ?? 0,
           durationMs: Date.now() - startedAt,
+          ...(state.failure?.kind === 'internal' ? { defect: state.failure.causeName } : {}),
         });
         const allowedOrigins = state.settings?.allowedOrigins ?? allowedOriginsLeniently(context as unknown as Environment);
         callback(null, toRuntimeResponse(answer, incoming, allowedOrigins));

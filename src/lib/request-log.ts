@@ -7,6 +7,8 @@ export interface RequestLogEntry {
   callerKind: string | null;
   upstreamAttempts: number;
   durationMs: number;
+  /** Only for `internal_error`: the name of what was thrown (never its message, which may hold data). */
+  defect?: string;
 }
 
 export function writeRequestLog(entry: RequestLogEntry): void {

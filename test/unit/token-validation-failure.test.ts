@@ -18,7 +18,7 @@ describe('a failed Flex token validation, as the caller sees it', () => {
     ["401 refusing the function's own credentials", 401, '{"code":20003,"message":"Authenticate","status":401}', 502, 'upstream_error'],
     ["403 refusing the function's own credentials", 403, '{"code":20403,"message":"Forbidden","status":403}', 502, 'upstream_error'],
     ['200 that is not JSON', 200, 'not-json-string', 503, 'upstream_unavailable'],
-  ])('%s -> %i %s', (_label, status, body, expectedStatus, expectedCode) => {
+  ])('%s', (_label, status, body, expectedStatus, expectedCode) => {
     expect(answerFor(status, body)).toEqual({ status: expectedStatus, code: expectedCode });
   });
 });

@@ -111,7 +111,6 @@ export class UpstreamSession implements TwilioHttpClient {
       this.attempts += 1;
       let outcome: AttemptOutcome;
       let response: TwilioHttpResponse | undefined;
-      let transportError: unknown;
       try {
         response = await withTimeout(this.send.request({ ...options, timeout: remainingMs }), remainingMs, () =>
           Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' }),
@@ -122,7 +121,6 @@ export class UpstreamSession implements TwilioHttpClient {
           retryAfterSeconds: parseRetryAfterSeconds(response.headers['retry-after']),
         };
       } catch (thrown) {
-        transportError = thrown;
         outcome = classifyTransportError((thrown as { code?: unknown } | undefined)?.code);
       }
 
@@ -132,22 +130,20 @@ export class UpstreamSession implements TwilioHttpClient {
           if (outcome.kind === 'answered') this.lastRetryAfterSeconds = outcome.retryAfterSeconds;
           return response;
         }
-        throw this.transportFailure(outcome, transportError);
+        throw this.transportFailure(outcome);
       }
       await sleep(delayMs);
     }
   }
 
-  private transportFailure(outcome: AttemptOutcome, thrown: unknown): Error {
-    const cause = (thrown as { code?: unknown } | undefined)?.code;
-    const causeText = typeof cause === 'string' ? cause : undefined;
+  private transportFailure(outcome: AttemptOutcome): Error {
     switch (outcome.kind) {
       case 'not-sent':
-        return new UpstreamUnavailableError(this.operation, causeText);
+        return new UpstreamUnavailableError(this.operation);
       case 'timed-out':
         return new UpstreamTimeoutError(this.operation);
       default:
-        return new UpstreamConnectionLostError(this.operation, causeText);
+        return new UpstreamConnectionLostError(this.operation);
     }
   }
 }
