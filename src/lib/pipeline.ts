@@ -82,6 +82,8 @@ export function createTransferHandler(functionName: string, targetType: TargetTy
         });
         const allowedOrigins = state.settings?.allowedOrigins ?? allowedOriginsLeniently(context as unknown as Environment);
         callback(null, toRuntimeResponse(answer, incoming, allowedOrigins));
-      });
+      })
+      // Only if the runtime's own Response could not be built: let the runtime report it rather than never answering.
+      .catch((thrown: unknown) => callback(thrown instanceof Error ? thrown : new Error(String(thrown))));
   };
 }
