@@ -42,6 +42,7 @@ async function runTransfer(
   const routing = buildRouting(transfer, caller, settings);
   const upstream = new UpstreamSession(deadline);
   state.upstream = upstream;
+  // The helper library takes any object with request() as its HTTP client; its types name only its own class.
   const client = context.getTwilioClient({ httpClient: upstream as TwilioHttpClient } as never) as unknown as Twilio;
   const result = await performTransfer(transfer, routing, caller, client, upstream);
   return { status: 201, body: result, headers: {} };
