@@ -1,4 +1,5 @@
 import type { FieldProblem, TransferFailure, UpstreamOperation } from './errors';
+import type { Answer } from './respond';
 
 export type ErrorCode =
   | 'invalid_request'
@@ -26,12 +27,6 @@ export interface ErrorBody {
   };
 }
 
-export interface HttpAnswer<Body> {
-  status: number;
-  body: Body;
-  headers: Record<string, string>;
-}
-
 const UNCERTAIN_INVITE = 'The transfer may or may not have happened: check the interaction in Flex before trying again.';
 
 /** Whether Twilio may have acted on a request that did not get a clear answer. */
@@ -41,12 +36,12 @@ function uncertaintyNote(operation: UpstreamOperation): string {
   return ' No invite was created.';
 }
 
-function answer(status: number, code: ErrorCode, message: string, extra: Partial<ErrorBody['error']> = {}): HttpAnswer<ErrorBody> {
+function answer(status: number, code: ErrorCode, message: string, extra: Partial<ErrorBody['error']> = {}): Answer<ErrorBody> {
   return { status, body: { error: { code, message, ...extra } }, headers: {} };
 }
 
 /** The one place where a failure becomes an HTTP status and body. */
-export function failureToHttp(failure: TransferFailure): HttpAnswer<ErrorBody> {
+export function failureToHttp(failure: TransferFailure): Answer<ErrorBody> {
   switch (failure.kind) {
     case 'method-not-allowed':
       return answer(405, 'method_not_allowed', failure.message);
@@ -93,7 +88,7 @@ export function failureToHttp(failure: TransferFailure): HttpAnswer<ErrorBody> {
   }
 }
 
-function twilioApiErrorToHttp(failure: Extract<TransferFailure, { kind: 'twilio-api' }>): HttpAnswer<ErrorBody> {
+function twilioApiErrorToHttp(failure: Extract<TransferFailure, { kind: 'twilio-api' }>): Answer<ErrorBody> {
   const twilioFields: Partial<ErrorBody['error']> = {};
   if (failure.twilioCode !== undefined) twilioFields.twilioCode = failure.twilioCode;
   if (failure.moreInfo !== undefined) twilioFields.moreInfo = failure.moreInfo;

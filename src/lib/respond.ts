@@ -2,9 +2,9 @@ import type { TwilioResponse } from '@twilio-labs/serverless-runtime-types/types
 import { type IncomingRequest, singleHeader } from './incoming';
 
 /** What the caller gets back, before it becomes the runtime's Response. */
-export interface Answer {
+export interface Answer<Body extends object = object> {
   status: number;
-  body: object;
+  body: Body;
   headers: Record<string, string>;
 }
 

@@ -105,11 +105,6 @@ export function tokenCacheKey(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** For tests and the benchmark: forget cached validations. */
-export function clearTokenCache(): void {
-  cache.clear();
-}
-
 function readIdentity(result: unknown): { identity: FlexTokenIdentity; expiresAtMs: number | undefined } {
   const fields = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
   const roles = Array.isArray(fields.roles) ? fields.roles.filter((role): role is string => typeof role === 'string') : [];

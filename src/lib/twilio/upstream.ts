@@ -126,8 +126,8 @@ export class UpstreamSession implements TwilioHttpClient {
 
       const delayMs = retryDelayMs(outcome, attemptsOfThisCall, this.deadline.remainingMs(), this.random);
       if (delayMs === undefined) {
-        if (response) {
-          if (outcome.kind === 'answered') this.lastRetryAfterSeconds = outcome.retryAfterSeconds;
+        if (outcome.kind === 'answered' && response) {
+          this.lastRetryAfterSeconds = outcome.retryAfterSeconds;
           return response;
         }
         throw this.transportFailure(outcome);
