@@ -1,4 +1,5 @@
-import { createTransferHandler } from '../lib/pipeline';
+import { transferHandler } from '../core/transfer';
+import { adaptToRuntime } from '../runtime/adapter';
 
 /** POST /transfer-to-agent: invite one specific worker to an interaction channel. */
-export const handler = createTransferHandler('transfer-to-agent', 'worker');
+export const handler = adaptToRuntime('transfer-to-agent', transferHandler('transfer-to-agent', 'worker'));

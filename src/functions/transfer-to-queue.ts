@@ -1,4 +1,5 @@
-import { createTransferHandler } from '../lib/pipeline';
+import { transferHandler } from '../core/transfer';
+import { adaptToRuntime } from '../runtime/adapter';
 
 /** POST /transfer-to-queue: invite a TaskRouter queue to an interaction channel. */
-export const handler = createTransferHandler('transfer-to-queue', 'queue');
+export const handler = adaptToRuntime('transfer-to-queue', transferHandler('transfer-to-queue', 'queue'));

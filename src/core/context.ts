@@ -1,0 +1,44 @@
+import type { Environment, Settings } from '../config';
+import type { IncomingRequest } from '../http/incoming';
+import type { HttpSender } from '../twilio/sender';
+import type { TwilioTransport } from '../twilio/transport';
+import type { Caller } from './authenticate';
+import type { Deadline } from './deadline';
+import type { FlexTokenVerifier } from './flex-token';
+
+/** One structured log line per request. It never holds a token, a password or a request body. */
+export interface RequestLogEntry {
+  requestId: string;
+  function: string;
+  status: number;
+  outcome: string;
+  callerKind: Caller['kind'] | null;
+  upstreamAttempts: number;
+  durationMs: number;
+  replayed?: boolean;
+  /** Only for `internal_error`: what was thrown, with its stack (never in the answer). */
+  defect?: string;
+}
+
+/** What the core needs from the outside world; the adapter provides the real ones, tests their own. */
+export interface Dependencies {
+  /** The settings as the environment holds them (checked by config.ts). */
+  env: Environment;
+  /** A new HTTP sender for each request: the bottom of the one way out to Twilio. */
+  newSender: () => HttpSender;
+  verifier: FlexTokenVerifier;
+  now: () => number;
+  random: () => number;
+  newRequestId: () => string;
+  log: (entry: RequestLogEntry) => void;
+}
+
+/** What every step of one request may use. */
+export interface RequestContext {
+  incoming: IncomingRequest;
+  settings: Settings;
+  deadline: Deadline;
+  twilio: TwilioTransport;
+  verifier: FlexTokenVerifier;
+  now: () => number;
+}

@@ -1,0 +1,98 @@
+import { readSettings, type Settings } from '../config';
+import { asFailure, type Failure, UpstreamTimeoutError } from '../errors';
+import type { Answer } from '../http/answer';
+import { failureToHttp } from '../http/errors';
+import { checkIncoming, type IncomingRequest } from '../http/incoming';
+import { TwilioTransport } from '../twilio/transport';
+import type { Caller } from './authenticate';
+import type { Dependencies, RequestContext } from './context';
+import { Deadline, REQUEST_BUDGET_MS, withTimeout } from './deadline';
+
+/** What a function's core work returns: the answer and what the log line should say about it. */
+export interface Success {
+  answer: Answer;
+  outcome: string;
+  caller: Caller;
+  replayed?: boolean;
+}
+
+/** Everything the adapter needs to respond and nothing it must work out: no side channel. */
+export interface Outcome {
+  answer: Answer;
+  requestId: string;
+  /** Undefined when the settings could not be read (the adapter falls back to the default origin). */
+  settings: Settings | undefined;
+}
+
+export type CoreHandler = (context: RequestContext) => Promise<Success>;
+
+/** Extra time after the deadline for a last in-flight step to settle before the guard answers. */
+const GUARD_GRACE_MS = 250;
+
+function describeDefect(failure: Failure): string | undefined {
+  if (failure.kind !== 'internal') return undefined;
+  const cause = failure.cause;
+  return cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : typeof cause;
+}
+
+/**
+ * Runs one request through a function's core inside one deadline: the request
+ * checks, the settings, then the function's steps; every failure becomes its
+ * answer here and nowhere else, and exactly one log line is written.
+ */
+export async function runRequest(options: {
+  functionName: string;
+  incoming: IncomingRequest;
+  deps: Dependencies;
+  handler: CoreHandler;
+}): Promise<Outcome> {
+  const { deps, incoming } = options;
+  const startedAt = deps.now();
+  const requestId = deps.newRequestId();
+  const deadline = Deadline.after(REQUEST_BUDGET_MS, deps.now);
+  let settings: Settings | undefined;
+  let twilio: TwilioTransport | undefined;
+  let caller: Caller | undefined;
+  let failure: Failure | undefined;
+  let success: Success | undefined;
+
+  try {
+    checkIncoming(incoming);
+    settings = readSettings(deps.env);
+    twilio = new TwilioTransport({
+      accountSid: settings.accountSid,
+      authToken: settings.authToken,
+      deadline,
+      sender: deps.newSender(),
+      random: deps.random,
+    });
+    const transport = twilio;
+    const work = options.handler({ incoming, settings, deadline, twilio: transport, verifier: deps.verifier, now: deps.now });
+    // A last guard only: every outbound call already has its own timeout within the deadline.
+    success = await withTimeout(
+      work,
+      deadline.remainingMs() + GUARD_GRACE_MS,
+      () => new UpstreamTimeoutError(transport.lastOperation ?? 'token-validation'),
+    );
+    caller = success.caller;
+  } catch (thrown) {
+    failure = asFailure(thrown);
+  } finally {
+    twilio?.close();
+  }
+
+  const answer = success?.answer ?? failureToHttp(failure as Failure);
+  const defect = failure === undefined ? undefined : describeDefect(failure);
+  deps.log({
+    requestId,
+    function: options.functionName,
+    status: answer.status,
+    outcome: success?.outcome ?? (answer.body as { error: { code: string } }).error.code,
+    callerKind: caller?.kind ?? null,
+    upstreamAttempts: twilio?.attempts ?? 0,
+    durationMs: deps.now() - startedAt,
+    ...(success?.replayed ? { replayed: true } : {}),
+    ...(defect === undefined ? {} : { defect }),
+  });
+  return { answer, requestId, settings };
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { UnauthenticatedError, UpstreamUnavailableError } from '../errors';
+import type { FlexTokenIdentity } from '../twilio/tokens';
+import { TtlCache } from './ttl-cache';
+
+const MAX_TOKEN_LENGTH = 16384;
+/** A Flex token is a compact JWE: five base64url segments (the encrypted key may be empty). */
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const CACHE_MAX_ENTRIES = 1000;
+/** A rejected token is refused again without asking Twilio for this long: long enough to blunt a flood, short enough to never matter to a real user. */
+export const REJECTION_MEMORY_MS = 5000;
+/** What one instance sends to the validation endpoint at most, per second; past it, callers are told to retry. */
+export const VALIDATIONS_PER_SECOND = 20;
+
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A token bucket: `ratePerSecond` tokens refill every second, spent one per call. */
+class RateBound {
+  private available: number;
+  private refilledAtMs: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly now: () => number,
+  ) {
+    this.available = ratePerSecond;
+    this.refilledAtMs = now();
+  }
+
+  tryTake(): boolean {
+    const nowMs = this.now();
+    this.available = Math.min(this.ratePerSecond, this.available + ((nowMs - this.refilledAtMs) / 1000) * this.ratePerSecond);
+    this.refilledAtMs = nowMs;
+    if (this.available < 1) return false;
+    this.available -= 1;
+    return true;
+  }
+}
+
+export interface FlexTokenVerifierOptions {
+  now?: () => number;
+  validationsPerSecond?: number;
+}
+
+/**
+ * Validates Flex tokens at the cost of as few calls to Twilio as possible, so
+ * that nobody can turn a flood of requests into a flood of validations (Twilio
+ * rate-limits those per account, which would refuse every agent's transfers):
+ * impossible tokens are refused locally, successes are remembered (never past
+ * the token's expiry), rejections for a few seconds, concurrent validations of
+ * one token share one call, and one instance sends at most a bounded number
+ * per second. One verifier per function instance.
+ */
+export class FlexTokenVerifier {
+  private readonly accepted: TtlCache<FlexTokenIdentity>;
+  private readonly rejected: TtlCache<true>;
+  private readonly inFlight = new Map<string, Promise<FlexTokenIdentity>>();
+  private readonly rateBound: RateBound;
+  private readonly now: () => number;
+
+  constructor(options: FlexTokenVerifierOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.accepted = new TtlCache(CACHE_MAX_ENTRIES, this.now);
+    this.rejected = new TtlCache(CACHE_MAX_ENTRIES, this.now);
+    this.rateBound = new RateBound(options.validationsPerSecond ?? VALIDATIONS_PER_SECOND, this.now);
+  }
+
+  async verify(token: string, options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> }): Promise<FlexTokenIdentity> {
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWE.test(token)) throw new UnauthenticatedError('the Flex token is not a compact JWE');
+    const key = tokenKey(token);
+    const known = options.cacheSeconds > 0 ? this.accepted.get(key) : undefined;
+    if (known) return known;
+    if (this.rejected.get(key)) throw new UnauthenticatedError('the Flex token was rejected moments ago');
+
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    if (!this.rateBound.tryTake()) throw new UpstreamUnavailableError('token-validation', { retryAfterSeconds: 1 });
+
+    const validation = this.validateOnce(key, token, options);
+    this.inFlight.set(key, validation);
+    try {
+      return await validation;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async validateOnce(
+    key: string,
+    token: string,
+    options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> },
+  ): Promise<FlexTokenIdentity> {
+    try {
+      const identity = await options.validate(token);
+      if (options.cacheSeconds > 0 && identity.expiresAtMs !== undefined) {
+        this.accepted.set(key, identity, Math.min(this.now() + options.cacheSeconds * 1000, identity.expiresAtMs));
+      }
+      return identity;
+    } catch (thrown) {
+      if (thrown instanceof UnauthenticatedError) this.rejected.set(key, true, this.now() + REJECTION_MEMORY_MS);
+      throw thrown;
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import type { Settings } from '../config';
+import {
+  ConflictError,
+  type Failure,
+  IdempotencyKeyReusedError,
+  InvalidRequestError,
+  RequestFailure,
+  TwilioApiError,
+  UpstreamUnavailableError,
+} from '../errors';
+import { type IncomingRequest, readHeader } from '../http/incoming';
+import { type ChannelRef, listInvites } from '../twilio/flex';
+import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
+import type { TwilioTransport } from '../twilio/transport';
+import type { Caller } from './authenticate';
+import { REQUEST_BUDGET_MS } from './deadline';
+import type { TransferResult } from './transfer-result';
+
+/** An Idempotency-Key as received: printable ASCII, 1 to 255 characters (IETF Idempotency-Key draft). */
+const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+/** Fields that carry credentials or the key itself: not part of what makes two requests "the same". */
+const FIELDS_OUTSIDE_FINGERPRINT = new Set(['Token', 'idempotencyKey']);
+/** A first attempt older than this has ended, whatever it did: past the longest a request can run. */
+const FIRST_ATTEMPT_WINDOW_MS = REQUEST_BUDGET_MS + 2500;
+
+export interface IdempotencyKey {
+  /** SHA-256 of the key: the Sync document's name and the invites' `transferRequestKey`; the key itself is never stored. */
+  hash: string;
+  /** SHA-256 of the request's fields (less credentials) and the caller. */
+  fingerprint: string;
+}
+
+/** The key from the `Idempotency-Key` header or the `idempotencyKey` field (for Studio), or undefined. */
+export function readIdempotencyKey(incoming: IncomingRequest): string | undefined {
+  const header = readHeader(incoming, 'idempotency-key');
+  const field = incoming.params.idempotencyKey;
+  const problem = (message: string) => new InvalidRequestError([{ field: 'idempotencyKey', message }]);
+  if (header.kind === 'repeated') throw problem('was sent more than once (Idempotency-Key header)');
+  if (field !== undefined && field !== '' && typeof field !== 'string') throw problem('must be a string');
+  const fromField = field === '' ? undefined : (field as string | undefined);
+  const fromHeader = header.kind === 'single' ? header.value : undefined;
+  if (fromField !== undefined && fromHeader !== undefined && fromField !== fromHeader) {
+    throw problem('differs from the Idempotency-Key header: send one key');
+  }
+  const key = fromHeader ?? fromField;
+  if (key !== undefined && !KEY_PATTERN.test(key)) throw problem('must be 1 to 255 printable ASCII characters');
+  return key;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Field order and credentials do not make two requests different; the caller does. */
+export function fingerprintOf(options: { functionName: string; params: Readonly<Record<string, unknown>>; caller: Caller }): string {
+  const fields = Object.keys(options.params)
+    .filter((name) => !FIELDS_OUTSIDE_FINGERPRINT.has(name))
+    .sort()
+    .map((name) => [name, options.params[name]]);
+  const who = options.caller.kind === 'flex-token' ? `flex-token:${options.caller.workerSid ?? ''}` : options.caller.kind;
+  return sha256(JSON.stringify([options.functionName, who, fields]));
+}
+
+export function idempotencyKey(options: { key: string; accountSid: string; functionName: string; params: Readonly<Record<string, unknown>>; caller: Caller }): IdempotencyKey {
+  return { hash: sha256(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };
+}
+
+function documentName(key: IdempotencyKey): string {
+  return `transfer-key-${key.hash}`;
+}
+
+/** What a claim found: this request is the first (go on), or an earlier one's result to answer again. */
+export type Claim = { kind: 'first' } | { kind: 'replay'; result: TransferResult };
+
+interface KeyDocumentData {
+  fingerprint: string;
+  startedAtMs: number;
+  result?: TransferResult;
+}
+
+/** Sync failing is no reason to transfer blindly, and no reason to call it the caller's fault either. */
+function syncFailure(thrown: unknown): unknown {
+  if (thrown instanceof TwilioApiError && thrown.status === 429) return thrown;
+  if (thrown instanceof RequestFailure && (thrown as Failure).kind === 'upstream-unavailable') return thrown;
+  if (thrown instanceof RequestFailure) return new UpstreamUnavailableError('idempotency-claim', { cause: thrown });
+  return thrown;
+}
+
+/** Rebuilds the first request's answer from the invite it created (found by the key's hash in its attributes). */
+function resultFromInvite(ref: ChannelRef, invite: Awaited<ReturnType<typeof listInvites>>[number]): TransferResult {
+  const { attributes } = invite;
+  const transferType = attributes.transferType === 'cold' ? 'cold' : 'warm';
+  return {
+    inviteSid: invite.inviteSid,
+    interactionSid: ref.interactionSid,
+    channelSid: ref.channelSid,
+    taskSid: invite.taskSid ?? null,
+    target: { type: attributes.transferTargetType === 'worker' ? 'worker' : 'queue', sid: String(attributes.transferTargetSid ?? '') },
+    transferType,
+    participantClosed: false,
+    warnings:
+      transferType === 'cold'
+        ? ['This answer repeats an earlier transfer; whether it closed your participant was not recorded: check the conversation in Flex.']
+        : [],
+  };
+}
+
+/**
+ * Claims the key in Sync (creating the document is atomic: one request wins).
+ * A loser answers the first result, or 409 while the first is still running,
+ * or 422 when the key came with another request. A first attempt that ended
+ * long ago without leaving an invite is taken over.
+ */
+export async function claimKey(options: {
+  twilio: TwilioTransport;
+  settings: Settings;
+  key: IdempotencyKey;
+  channel: ChannelRef;
+  now: () => number;
+}): Promise<Claim> {
+  const { twilio, settings, key, channel, now } = options;
+  const ref = { serviceSid: settings.syncServiceSid, uniqueName: documentName(key) };
+  const data: KeyDocumentData = { fingerprint: key.fingerprint, startedAtMs: now() };
+  try {
+    for (let tries = 1; tries <= 2; tries += 1) {
+      if (await createDocument(twilio, { ...ref, data: { ...data }, ttlSeconds: settings.idempotencyTtlSeconds })) return { kind: 'first' };
+      const existing = await fetchDocument(twilio, ref);
+      if (existing === undefined) continue; // expired between the two calls: claim again
+      const earlier = existing.data as Partial<KeyDocumentData>;
+      if (earlier.fingerprint !== key.fingerprint) throw new IdempotencyKeyReusedError();
+      if (earlier.result !== undefined) return { kind: 'replay', result: earlier.result };
+      const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
+      if (invite !== undefined) return { kind: 'replay', result: resultFromInvite(channel, invite) };
+      const startedAtMs = typeof earlier.startedAtMs === 'number' ? earlier.startedAtMs : 0;
+      if (now() - startedAtMs < FIRST_ATTEMPT_WINDOW_MS) {
+        throw new ConflictError({
+          message: 'A request with this Idempotency-Key is still in progress: retry shortly with the same key.',
+          retryAfterSeconds: 1,
+        });
+      }
+      await updateDocument(twilio, { ...ref, data: { ...data } });
+      return { kind: 'first' };
+    }
+    throw new ConflictError({ message: 'This Idempotency-Key could not be claimed: retry shortly with the same key.', retryAfterSeconds: 1 });
+  } catch (thrown) {
+    throw syncFailure(thrown);
+  }
+}
+
+/** Frees the key after a first attempt that certainly changed nothing in Twilio, so a retry can start afresh. */
+export async function releaseKey(options: { twilio: TwilioTransport; settings: Settings; key: IdempotencyKey }): Promise<void> {
+  await removeDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key) });
+}
+
+/** Stores the first result where a repeat cannot rebuild it from the invite alone (a cold transfer's close). */
+export async function recordResult(options: {
+  twilio: TwilioTransport;
+  settings: Settings;
+  key: IdempotencyKey;
+  startedAtMs: number;
+  result: TransferResult;
+}): Promise<void> {
+  const data: KeyDocumentData = { fingerprint: options.key.fingerprint, startedAtMs: options.startedAtMs, result: options.result };
+  await updateDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key), data: { ...data } });
+}
+
+/** Whether a failure proves Twilio did not act on the invite (so the key can be released). */
+export function twilioDidNotAct(failure: Failure): boolean {
+  switch (failure.kind) {
+    case 'twilio-api':
+      return failure.status < 500 || failure.status === 503;
+    case 'upstream-unavailable':
+      return true;
+    case 'upstream-timeout':
+    case 'upstream-connection-lost':
+    case 'upstream-malformed-answer':
+    case 'internal':
+      return false;
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,127 @@
+import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
+import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
+import { cancelTask, fetchTask } from '../twilio/taskrouter';
+import { authenticate, type Caller } from './authenticate';
+import type { RequestContext } from './context';
+import type { CoreHandler } from './engine';
+import { FieldReader } from './fields';
+import { isRestricted, requireOwnParticipation } from './ownership';
+import { validateWithTwilio } from './validate-token';
+
+/** One pending (or past) transfer as /list-transfers shows it. */
+export interface PendingTransfer {
+  inviteSid: string;
+  taskSid: string | null;
+  target: { type: 'worker' | 'queue'; sid: string } | null;
+  transferType: 'warm' | 'cold' | null;
+  transferredByWorkerSid: string | null;
+  createdAt: string | null;
+  /** The task's assignment status as the invite list reports it, when it does (no extra request per invite). */
+  taskStatus: string | null;
+}
+
+const CANCELABLE_STATUSES = new Set(['pending', 'reserved']);
+export const DEFAULT_CANCEL_REASON = 'Transfer canceled';
+const MAX_REASON_LENGTH = 255;
+
+function channelOf(params: Readonly<Record<string, unknown>>, extra: (read: FieldReader) => void = () => undefined): ChannelRef {
+  const read = new FieldReader(params);
+  const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
+  const channelSid = read.sid('channelSid', 'channel', { required: true });
+  extra(read);
+  if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
+  return { interactionSid: interactionSid as string, channelSid: channelSid as string };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function isTransferInvite(invite: ChannelInvite): boolean {
+  return invite.attributes.transferTargetType === 'worker' || invite.attributes.transferTargetType === 'queue';
+}
+
+export function describeInvite(invite: ChannelInvite): PendingTransfer {
+  const { attributes, properties } = invite;
+  const targetType = attributes.transferTargetType;
+  const targetSid = text(attributes.transferTargetSid);
+  const createdAt = text(properties.date_created);
+  return {
+    inviteSid: invite.inviteSid,
+    taskSid: invite.taskSid ?? null,
+    target: (targetType === 'worker' || targetType === 'queue') && targetSid !== null ? { type: targetType, sid: targetSid } : null,
+    transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
+    transferredByWorkerSid: text(attributes.transferredByWorkerSid),
+    createdAt: createdAt === null || Number.isNaN(Date.parse(createdAt)) ? null : new Date(createdAt).toISOString(),
+    taskStatus: text(properties.assignment_status),
+  };
+}
+
+async function authorizedChannelReads<T>(options: {
+  context: RequestContext;
+  caller: Caller;
+  channel: ChannelRef;
+  read: () => Promise<T>;
+}): Promise<T> {
+  const { context, caller, channel } = options;
+  const restricted = isRestricted(caller, context.settings);
+  const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.twilio, channel) : undefined]);
+  if (restricted) requireOwnParticipation(caller, participants ?? []);
+  return value;
+}
+
+/** POST /list-transfers: the channel's transfer invites, every page, newest first. */
+export const listTransfersHandler: CoreHandler = async (context) => {
+  const { incoming, settings } = context;
+  const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
+  const channel = channelOf(incoming.params);
+  const invites = await authorizedChannelReads({ context, caller, channel, read: () => listInvites(context.twilio, channel) });
+  const transfers = invites
+    .filter(isTransferInvite)
+    .map(describeInvite)
+    .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  return { answer: { status: 200, body: { transfers }, headers: {} }, outcome: 'listed', caller };
+};
+
+/** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
+export const cancelTransferHandler: CoreHandler = async (context) => {
+  const { incoming, settings, twilio } = context;
+  const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
+  let taskSid = '';
+  let reason = DEFAULT_CANCEL_REASON;
+  const channel = channelOf(incoming.params, (read) => {
+    taskSid = read.sid('taskSid', 'task', { required: true }) ?? '';
+    const given = read.text('reason');
+    if (given !== undefined && given.length > MAX_REASON_LENGTH) read.problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` });
+    else if (given !== undefined) reason = given;
+  });
+
+  const notATransfer = new NotFoundError({ field: 'taskSid', message: `Task ${taskSid} is not a transfer of this channel.` });
+  const [invites, task] = await authorizedChannelReads({
+    context,
+    caller,
+    channel,
+    read: () =>
+      Promise.all([
+        listInvites(twilio, channel),
+        fetchTask(twilio, { workspaceSid: settings.workspaceSid, taskSid }).catch((thrown: unknown) => {
+          throw thrown instanceof TwilioApiError && thrown.status === 404 ? notATransfer : thrown;
+        }),
+      ]),
+  });
+  const invite = invites.find((candidate) => candidate.taskSid === taskSid);
+  if (invite === undefined || !isTransferInvite(invite) || !isTransferInvite({ ...invite, attributes: task.attributes })) throw notATransfer;
+  if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
+    throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
+  }
+  try {
+    await cancelTask(twilio, { workspaceSid: settings.workspaceSid, taskSid, reason, etag: task.etag });
+  } catch (thrown) {
+    // 412: the task changed since it was read (an agent accepted it); 400: TaskRouter no longer lets it be canceled.
+    if (thrown instanceof TwilioApiError && (thrown.status === 412 || thrown.status === 400 || thrown.status === 409)) {
+      throw new ConflictError({ message: 'The transfer was accepted or ended while it was being canceled: nothing was canceled.', cause: thrown });
+    }
+    throw thrown;
+  }
+  return { answer: { status: 200, body: { taskSid, canceled: true }, headers: {} }, outcome: 'canceled', caller };
+};

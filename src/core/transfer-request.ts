@@ -1,0 +1,78 @@
+import type { Settings } from '../config';
+import { ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../errors';
+import { TASK_CHANNEL_DESCRIPTION, TASK_CHANNEL_PATTERN } from '../sids';
+import { FieldReader } from './fields';
+
+export type TargetType = 'worker' | 'queue';
+export type TransferType = 'warm' | 'cold';
+export type ParticipantStatus = 'closed' | 'wrapup';
+
+/** A transfer request that passed every check. */
+export interface TransferRequest {
+  interactionSid: string;
+  channelSid: string;
+  targetType: TargetType;
+  /** The worker for agent transfers, the queue for queue transfers. */
+  targetSid: string;
+  /** Agent transfers: the queue the task goes through, when the request names one. */
+  queueSid: string | undefined;
+  workflowSid: string | undefined;
+  taskChannel: string | undefined;
+  attributes: Record<string, unknown>;
+  priority: number | undefined;
+  timeout: number | undefined;
+  transferType: TransferType;
+  participantSid: string | undefined;
+  participantStatus: ParticipantStatus;
+  taskSid: string | undefined;
+}
+
+const MAX_PRIORITY = 2147483647;
+/** TaskRouter's limit for a task's timeout: two weeks. */
+export const MAX_TIMEOUT_SECONDS = 1_209_600;
+
+/**
+ * Checks every field of a transfer request at once. Throws InvalidRequestError
+ * (400) listing all problems, PayloadTooLargeError (413) when oversized
+ * attributes are the only problem, ForbiddenError (403) for a workflow outside
+ * TRANSFER_ALLOWED_WORKFLOW_SIDS.
+ */
+export function parseTransferRequest(params: Readonly<Record<string, unknown>>, targetType: TargetType, settings: Settings): TransferRequest {
+  const read = new FieldReader(params);
+  const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
+  const channelSid = read.sid('channelSid', 'channel', { required: true });
+  const workerSid = targetType === 'worker' ? read.sid('workerSid', 'worker', { required: true }) : undefined;
+  const queueSid = read.sid('queueSid', 'queue', { required: targetType === 'queue' });
+  const workflowSid = read.sid('workflowSid', 'workflow', { required: false });
+  const taskChannel = read.matching('taskChannel', TASK_CHANNEL_PATTERN, TASK_CHANNEL_DESCRIPTION);
+  const attributes = read.attributes('attributes');
+  const priority = read.integer('priority', { min: 0, max: MAX_PRIORITY, unit: 'priority points' });
+  const timeout = read.integer('timeout', { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
+  const transferType = read.oneOf('transferType', ['warm', 'cold'] as const, 'warm');
+  const participantSid = read.sid('participantSid', 'participant', { required: false });
+  const participantStatus = read.oneOf('participantStatus', ['closed', 'wrapup'] as const, 'closed');
+  const taskSid = read.sid('taskSid', 'task', { required: false });
+
+  if (read.problems.length > 0) throw new InvalidRequestError([...read.problems, ...read.tooLarge]);
+  if (read.tooLarge.length > 0) throw new PayloadTooLargeError(read.tooLarge);
+  if (workflowSid !== undefined && settings.allowedWorkflowSids !== undefined && !settings.allowedWorkflowSids.has(workflowSid)) {
+    throw new ForbiddenError('workflowSid is not one of the workflows this service allows (TRANSFER_ALLOWED_WORKFLOW_SIDS).');
+  }
+
+  return {
+    interactionSid: interactionSid as string,
+    channelSid: channelSid as string,
+    targetType,
+    targetSid: (targetType === 'worker' ? workerSid : queueSid) as string,
+    queueSid: targetType === 'worker' ? queueSid : undefined,
+    workflowSid,
+    taskChannel,
+    attributes,
+    priority,
+    timeout,
+    transferType,
+    participantSid,
+    participantStatus,
+    taskSid,
+  };
+}

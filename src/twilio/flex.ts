@@ -1,0 +1,146 @@
+import { UpstreamMalformedAnswerError } from '../errors';
+import { isSid } from '../sids';
+import type { TwilioTransport } from './transport';
+
+export interface ChannelRef {
+  interactionSid: string;
+  channelSid: string;
+}
+
+export interface RoutingProperties {
+  workspace_sid: string;
+  workflow_sid?: string;
+  queue_sid?: string;
+  worker_sid?: string;
+  task_channel_unique_name?: string;
+  priority?: number;
+  timeout?: number;
+  attributes: Record<string, unknown>;
+}
+
+export interface Routing {
+  properties: RoutingProperties;
+}
+
+export interface CreatedInvite {
+  inviteSid: string;
+  /** The TaskRouter task Twilio created for the invite, when its answer says. */
+  taskSid: string | null;
+}
+
+export interface ChannelParticipant {
+  sid: string;
+  type: string;
+  workerSid: string | undefined;
+  taskSid: string | undefined;
+}
+
+export interface ChannelInvite {
+  inviteSid: string;
+  taskSid: string | undefined;
+  /** The new task's attributes as Twilio stored them (it answers them as a JSON string). */
+  attributes: Record<string, unknown>;
+  properties: Record<string, unknown>;
+}
+
+/** Pages read at most from one list: a channel has a handful of participants and invites. */
+const MAX_PAGES = 20;
+const PAGE_SIZE = 100;
+
+interface Page<Instance> {
+  instances: Instance[];
+  nextPageUrl?: string;
+  nextPage(): Promise<Page<Instance>> | undefined;
+}
+
+async function readAllPages<Instance>(first: Promise<Page<Instance>>): Promise<Instance[]> {
+  let page = await first;
+  const all = [...page.instances];
+  for (let pagesRead = 1; page.nextPageUrl && pagesRead < MAX_PAGES; pagesRead += 1) {
+    const next = await page.nextPage();
+    if (!next) break;
+    page = next;
+    all.push(...page.instances);
+  }
+  return all;
+}
+
+function objectOrUndefined(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Attributes as Twilio returns them: an object, or a JSON string holding one. */
+export function attributesObject(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') {
+    try {
+      return objectOrUndefined(JSON.parse(value)) ?? {};
+    } catch {
+      return {};
+    }
+  }
+  return objectOrUndefined(value) ?? {};
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export async function createInvite(transport: TwilioTransport, ref: ChannelRef, routing: Routing): Promise<CreatedInvite> {
+  const { value: invite } = await transport.call('invite', (client) =>
+    client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.create({ routing }),
+  );
+  if (!isSid('invite', (invite as { sid?: unknown } | null)?.sid)) {
+    throw new UpstreamMalformedAnswerError('invite', { detail: 'no invite SID in a success answer' });
+  }
+  const properties = objectOrUndefined(objectOrUndefined(invite.routing)?.properties);
+  return { inviteSid: invite.sid, taskSid: stringOrUndefined(properties?.sid) ?? null };
+}
+
+export async function setParticipantStatus(
+  transport: TwilioTransport,
+  ref: ChannelRef,
+  participant: { sid: string; status: 'closed' | 'wrapup' },
+): Promise<void> {
+  await transport.call('participant-close', (client) =>
+    client.flexApi.v1
+      .interaction(ref.interactionSid)
+      .channels(ref.channelSid)
+      .participants(participant.sid)
+      .update({ status: participant.status }),
+  );
+}
+
+export async function listParticipants(transport: TwilioTransport, ref: ChannelRef): Promise<ChannelParticipant[]> {
+  const { value } = await transport.call(
+    'participant-lookup',
+    (client) =>
+      readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).participants.page({ pageSize: PAGE_SIZE })),
+    { changesNothing: true },
+  );
+  return value.map((participant) => {
+    const routing = objectOrUndefined(participant.routingProperties);
+    return {
+      sid: participant.sid,
+      type: String(participant.type ?? ''),
+      workerSid: stringOrUndefined(routing?.worker_sid),
+      taskSid: stringOrUndefined(routing?.task_sid),
+    };
+  });
+}
+
+export async function listInvites(transport: TwilioTransport, ref: ChannelRef): Promise<ChannelInvite[]> {
+  const { value } = await transport.call(
+    'invite-list',
+    (client) => readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE })),
+    { changesNothing: true },
+  );
+  return value.map((invite) => {
+    const properties = objectOrUndefined(objectOrUndefined(invite.routing)?.properties) ?? {};
+    return {
+      inviteSid: invite.sid,
+      taskSid: stringOrUndefined(properties.sid),
+      attributes: attributesObject(properties.attributes),
+      properties,
+    };
+  });
+}

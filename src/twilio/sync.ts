@@ -1,0 +1,69 @@
+import { TwilioApiError } from '../errors';
+import type { TwilioTransport } from './transport';
+
+export interface SyncDocumentRef {
+  serviceSid: string;
+  uniqueName: string;
+}
+
+export interface SyncDocument {
+  sid: string;
+  data: Record<string, unknown>;
+  revision: string;
+}
+
+/** Creates the document; false when one with this unique name already exists (the atomic claim was lost). */
+export async function createDocument(
+  transport: TwilioTransport,
+  ref: SyncDocumentRef & { data: Record<string, unknown>; ttlSeconds: number },
+): Promise<boolean> {
+  try {
+    await transport.call('idempotency-claim', (client) =>
+      client.sync.v1.services(ref.serviceSid).documents.create({ uniqueName: ref.uniqueName, data: ref.data, ttl: ref.ttlSeconds }),
+    );
+    return true;
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 409) return false;
+    throw thrown;
+  }
+}
+
+/** The document, or undefined when it does not exist (or expired). */
+export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<SyncDocument | undefined> {
+  try {
+    const { value } = await transport.call(
+      'idempotency-read',
+      (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).fetch(),
+      { changesNothing: true },
+    );
+    const data = value.data;
+    return {
+      sid: value.sid,
+      data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
+      revision: String(value.revision),
+    };
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
+    throw thrown;
+  }
+}
+
+export async function updateDocument(
+  transport: TwilioTransport,
+  ref: SyncDocumentRef & { data: Record<string, unknown> },
+): Promise<void> {
+  await transport.call('idempotency-record', (client) =>
+    client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).update({ data: ref.data }),
+  );
+}
+
+export async function removeDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<void> {
+  try {
+    await transport.call('idempotency-release', (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).remove(), {
+      changesNothing: true,
+    });
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 404) return;
+    throw thrown;
+  }
+}

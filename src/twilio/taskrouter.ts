@@ -1,0 +1,52 @@
+import { UpstreamMalformedAnswerError } from '../errors';
+import { isSid } from '../sids';
+import { attributesObject } from './flex';
+import type { TwilioTransport } from './transport';
+
+/** A TaskRouter task as the functions use it, with the ETag that guards an update. */
+export interface WorkspaceTask {
+  sid: string;
+  attributes: Record<string, unknown>;
+  taskChannelUniqueName: string | undefined;
+  workflowSid: string | undefined;
+  queueSid: string | undefined;
+  assignmentStatus: string;
+  etag: string | undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export async function fetchTask(transport: TwilioTransport, ref: { workspaceSid: string; taskSid: string }): Promise<WorkspaceTask> {
+  const { value: task, answer } = await transport.call(
+    'task-fetch',
+    (client) => client.taskrouter.v1.workspaces(ref.workspaceSid).tasks(ref.taskSid).fetch(),
+    { changesNothing: true },
+  );
+  if (!isSid('task', (task as { sid?: unknown } | null)?.sid)) {
+    throw new UpstreamMalformedAnswerError('task-fetch', { detail: 'no task SID in a success answer' });
+  }
+  return {
+    sid: task.sid,
+    attributes: attributesObject(task.attributes),
+    taskChannelUniqueName: stringOrUndefined(task.taskChannelUniqueName),
+    workflowSid: stringOrUndefined(task.workflowSid),
+    queueSid: stringOrUndefined(task.taskQueueSid),
+    assignmentStatus: String(task.assignmentStatus ?? ''),
+    etag: stringOrUndefined(answer?.headers.etag),
+  };
+}
+
+/** Cancels the task only if it is still the version that was read (If-Match): an agent accepting meanwhile makes Twilio refuse. */
+export async function cancelTask(
+  transport: TwilioTransport,
+  ref: { workspaceSid: string; taskSid: string; reason: string; etag: string | undefined },
+): Promise<void> {
+  await transport.call('task-cancel', (client) =>
+    client.taskrouter.v1
+      .workspaces(ref.workspaceSid)
+      .tasks(ref.taskSid)
+      .update({ assignmentStatus: 'canceled', reason: ref.reason, ...(ref.etag === undefined ? {} : { ifMatch: ref.etag }) }),
+  );
+}

@@ -1,0 +1,189 @@
+import type { Twilio } from 'twilio';
+import type { ClientOpts } from 'twilio/lib/base/BaseTwilio';
+import { type Deadline, sleep, withTimeout } from '../core/deadline';
+import {
+  RequestFailure,
+  TwilioApiError,
+  UpstreamConnectionLostError,
+  UpstreamMalformedAnswerError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  type UpstreamOperation,
+} from '../errors';
+import { type AttemptOutcome, classifyTransportError, parseRetryAfterSeconds, retryDelayMs } from './retry-policy';
+import type { HttpSender, InboundAnswer, OutboundRequest } from './sender';
+
+export interface CallOptions {
+  /** A call that changes nothing in Twilio (a read, a token validation) may be repeated after a broken connection. */
+  changesNothing?: boolean;
+  /** A ceiling for this call inside the request's deadline, so a slow dependency leaves time for the rest. */
+  maxMs?: number;
+}
+
+/** What one call learned besides its result: Twilio's last answer (status, headers such as ETag). */
+export interface CallResult<T> {
+  value: T;
+  answer: InboundAnswer | undefined;
+}
+
+/** The state of one call. Calls of one request may run concurrently, so nothing about a call lives on the transport itself. */
+class CallScope {
+  lastAnswer: InboundAnswer | undefined;
+  private readonly expiresAtMs: number;
+
+  constructor(
+    readonly operation: UpstreamOperation,
+    readonly options: CallOptions,
+    private readonly deadline: Deadline,
+  ) {
+    this.expiresAtMs = Math.min(deadline.expiresAtMs, options.maxMs === undefined ? Infinity : deadline.nowMs() + options.maxMs);
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.expiresAtMs - this.deadline.nowMs());
+  }
+}
+
+interface TwilioRestException {
+  status: number;
+  code?: unknown;
+  message?: unknown;
+  moreInfo?: unknown;
+}
+
+function isRestException(thrown: unknown): thrown is TwilioRestException {
+  return thrown instanceof Error && thrown.constructor.name === 'RestException' && typeof (thrown as { status?: unknown }).status === 'number';
+}
+
+/** The helper library's `twilio(accountSid, authToken, options)`. */
+type TwilioClientFactory = (accountSid: string, authToken: string, options: ClientOpts) => Twilio;
+
+let createClient: TwilioClientFactory | undefined;
+function loadTwilio(): TwilioClientFactory {
+  // Loaded on first use: requests refused before any Twilio call never pay the ~200 ms it takes.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  createClient ??= require('twilio') as TwilioClientFactory;
+  return createClient;
+}
+
+export interface TransportOptions {
+  accountSid: string;
+  authToken: string;
+  deadline: Deadline;
+  sender: HttpSender;
+  random?: () => number;
+}
+
+/**
+ * The one way out to Twilio. Every call of a request (Flex Interactions,
+ * TaskRouter, Sync, token validation) goes through the helper library's client,
+ * built here with this transport as its HTTP layer: one deadline, one retry
+ * policy, one attempt count. The client is built by us, never taken from the
+ * runtime's `context.getTwilioClient()`, which might ignore options or share
+ * one client across requests (and so an earlier request's deadline).
+ */
+export class TwilioTransport {
+  /** HTTP attempts of the whole request, for the log line. */
+  attempts = 0;
+  /** The most recently started call: what a deadline expiry interrupted. */
+  lastOperation: UpstreamOperation | undefined;
+  private readonly random: () => number;
+
+  constructor(private readonly options: TransportOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Releases the request's connections. */
+  close(): void {
+    this.options.sender.close();
+  }
+
+  /** Runs one helper-library call as `operation`, turning every way it can fail into a typed failure. */
+  async call<T>(operation: UpstreamOperation, work: (client: Twilio) => Promise<T>, callOptions: CallOptions = {}): Promise<CallResult<T>> {
+    this.lastOperation = operation;
+    const scope = new CallScope(operation, callOptions, this.options.deadline);
+    const client = loadTwilio()(this.options.accountSid, this.options.authToken, {
+      // The helper library accepts any object with request() as its HTTP client; its types name only its own class.
+      httpClient: { request: (request: Omit<OutboundRequest, 'timeoutMs' | 'signal'>) => this.send(scope, request) } as never,
+      lazyLoading: true,
+    });
+    try {
+      const value = await withTimeout(work(client), scope.remainingMs(), () => new UpstreamTimeoutError(operation));
+      return { value, answer: scope.lastAnswer };
+    } catch (thrown) {
+      throw this.asUpstreamFailure(scope, thrown);
+    }
+  }
+
+  private asUpstreamFailure(scope: CallScope, thrown: unknown): unknown {
+    if (thrown instanceof RequestFailure) return thrown;
+    if (isRestException(thrown)) {
+      return new TwilioApiError({
+        operation: scope.operation,
+        status: thrown.status,
+        twilioMessage: typeof thrown.message === 'string' ? thrown.message : undefined,
+        twilioCode: typeof thrown.code === 'number' ? thrown.code : undefined,
+        moreInfo: typeof thrown.moreInfo === 'string' ? thrown.moreInfo : undefined,
+        retryAfterSeconds: parseRetryAfterSeconds(scope.lastAnswer?.headers['retry-after']),
+        cause: thrown,
+      });
+    }
+    // The helper library parses a success answer itself; one that is not JSON, or null, makes it throw.
+    const status = scope.lastAnswer?.statusCode;
+    if (status !== undefined && status >= 200 && status < 300) {
+      return new UpstreamMalformedAnswerError(scope.operation, { detail: 'a success status with a body that is not the resource', cause: thrown });
+    }
+    return thrown;
+  }
+
+  private async send(scope: CallScope, request: Omit<OutboundRequest, 'timeoutMs' | 'signal'>): Promise<InboundAnswer> {
+    for (let attemptsOfThisCall = 1; ; attemptsOfThisCall += 1) {
+      const remainingMs = scope.remainingMs();
+      if (remainingMs <= 0) throw new UpstreamTimeoutError(scope.operation);
+      this.attempts += 1;
+      const abort = new AbortController();
+      let outcome: AttemptOutcome;
+      let answer: InboundAnswer | undefined;
+      try {
+        answer = await withTimeout(this.options.sender.send({ ...request, timeoutMs: remainingMs, signal: abort.signal }), remainingMs, () => {
+          abort.abort();
+          return Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' });
+        });
+        outcome = {
+          kind: 'answered',
+          status: answer.statusCode,
+          retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']),
+        };
+      } catch (thrown) {
+        outcome = classifyTransportError((thrown as { code?: unknown } | undefined)?.code);
+      }
+
+      const delayMs = retryDelayMs({
+        outcome,
+        attemptsMade: attemptsOfThisCall,
+        remainingMs: scope.remainingMs(),
+        random: this.random,
+        changesNothing: scope.options.changesNothing,
+      });
+      if (delayMs === undefined) {
+        if (answer !== undefined) {
+          scope.lastAnswer = answer;
+          return answer;
+        }
+        throw transportFailure(scope.operation, outcome);
+      }
+      await sleep(delayMs);
+    }
+  }
+}
+
+function transportFailure(operation: UpstreamOperation, outcome: AttemptOutcome): Error {
+  switch (outcome.kind) {
+    case 'not-sent':
+      return new UpstreamUnavailableError(operation);
+    case 'timed-out':
+      return new UpstreamTimeoutError(operation);
+    default:
+      return new UpstreamConnectionLostError(operation);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Runs the functions' core in-process, exactly as the runtime adapter does,
+ * with the real helper library talking to the Twilio stand-in through the
+ * fake transport (dev/standin-sender.ts): no twilio-run, no sockets. The
+ * event is built the way the local runtime builds it, headers included.
+ */
+import { join } from 'node:path';
+import { parse as parseQueryString } from 'node:querystring';
+import type { Dependencies, RequestLogEntry } from '../../src/core/context';
+import type { CoreHandler } from '../../src/core/engine';
+import { runRequest } from '../../src/core/engine';
+import { FlexTokenVerifier, type FlexTokenVerifierOptions } from '../../src/core/flex-token';
+import { cancelTransferHandler, listTransfersHandler } from '../../src/core/pending-transfers';
+import { transferHandler } from '../../src/core/transfer';
+import { finalResponse } from '../../src/http/answer';
+import { readIncomingRequest } from '../../src/http/incoming';
+import { standinSender } from '../../dev/standin-sender';
+import { newSid, TwilioStandin } from '../../dev/twilio-standin';
+import { PROJECT_ROOT, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from './functions-server';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the local runtime's own header builder (restricted headers dropped, repeats as arrays)
+const { constructHeaders } = require(join(PROJECT_ROOT, 'node_modules/@twilio/runtime-handler/dist/dev-runtime/route.js')) as {
+  constructHeaders: (rawHeaders: string[]) => Record<string, string | string[]>;
+};
+
+export type FunctionName = 'transfer-to-agent' | 'transfer-to-queue' | 'list-transfers' | 'cancel-transfer';
+
+export const CORE_HANDLERS: Record<FunctionName, CoreHandler> = {
+  'transfer-to-agent': transferHandler('transfer-to-agent', 'worker'),
+  'transfer-to-queue': transferHandler('transfer-to-queue', 'queue'),
+  'list-transfers': listTransfersHandler,
+  'cancel-transfer': cancelTransferHandler,
+};
+
+/** The domain twilio-run would report; Twilio signatures are computed against it. */
+export const IN_PROCESS_DOMAIN = 'localhost:3001';
+
+export interface CallRequest {
+  /** Sent as a JSON body. */
+  json?: unknown;
+  /** Sent as a form body. */
+  form?: Record<string, string | string[]>;
+  /** A raw body with its own content type. */
+  raw?: { contentType: string; body: string };
+  query?: Record<string, string>;
+  /** Header name -> value; a list sends the header once per value. */
+  headers?: Record<string, string | string[]>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response bodies
+  log: RequestLogEntry;
+}
+
+/** The event the local runtime would build: `{ request: { headers, cookies }, ...query, ...body }`. */
+export function runtimeEvent(request: CallRequest): Record<string, unknown> {
+  let contentType: string | undefined;
+  let body: Record<string, unknown> = {};
+  let bodyText = '';
+  if (request.json !== undefined) {
+    contentType = 'application/json';
+    bodyText = JSON.stringify(request.json);
+    const parsed: unknown = request.json;
+    body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } else if (request.form !== undefined) {
+    contentType = 'application/x-www-form-urlencoded';
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.form)) for (const item of [value].flat()) form.append(name, item);
+    bodyText = form.toString();
+    body = { ...parseQueryString(bodyText) };
+  } else if (request.raw !== undefined) {
+    contentType = request.raw.contentType;
+    bodyText = request.raw.body;
+    if (/^application\/x-www-form-urlencoded/i.test(contentType)) body = { ...parseQueryString(bodyText) };
+  }
+  const raw: string[] = [];
+  if (contentType !== undefined) raw.push('Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(bodyText)));
+  for (const [name, value] of Object.entries(request.headers ?? {})) for (const item of [value].flat()) raw.push(name, item);
+  return { request: { headers: constructHeaders(raw), cookies: {} }, ...(request.query ?? {}), ...body };
+}
+
+export interface InProcessFunctions {
+  standin: TwilioStandin;
+  settings: Record<string, string | undefined>;
+  logs: RequestLogEntry[];
+  /** Calls a function with a ready-made event (e.g. one with a forged `request`). */
+  callEvent(name: FunctionName, event: Record<string, unknown>): Promise<CallResult>;
+  call(name: FunctionName, request: CallRequest): Promise<CallResult>;
+  /** Replaces the token verifier (one per function instance): a fresh instance, or one with other limits. */
+  newInstance(options?: FlexTokenVerifierOptions): void;
+}
+
+export function baseInProcessSettings(): Record<string, string> {
+  return { ACCOUNT_SID: TEST_ACCOUNT_SID, AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_FLEX_WORKSPACE_SID: TEST_WORKSPACE_SID };
+}
+
+/** A stand-in and the four functions, in this process; a fresh stand-in state and function instance before each test. */
+export function inProcessFunctions(options: { settings?: Record<string, string | undefined> } = {}): InProcessFunctions {
+  const standin = new TwilioStandin(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
+  let verifier = new FlexTokenVerifier();
+  const functions: InProcessFunctions = {
+    standin,
+    settings: { ...baseInProcessSettings(), ...options.settings },
+    logs: [],
+    newInstance: (verifierOptions) => {
+      verifier = new FlexTokenVerifier(verifierOptions);
+    },
+    async callEvent(name, event) {
+      const incoming = readIncomingRequest({ event, domainName: IN_PROCESS_DOMAIN, path: `/${name}` });
+      const env = functions.settings;
+      let logged: RequestLogEntry | undefined;
+      const deps: Dependencies = {
+        env,
+        newSender: () => standinSender(standin),
+        verifier,
+        now: Date.now,
+        random: Math.random,
+        newRequestId: () => newSid('RQ'),
+        log: (entry) => {
+          logged = entry;
+          functions.logs.push(entry);
+        },
+      };
+      const outcome = await runRequest({ functionName: name, incoming, deps, handler: CORE_HANDLERS[name] });
+      const final = finalResponse({ outcome, incoming, env });
+      return { status: final.status, headers: final.headers, body: final.body, log: logged as RequestLogEntry };
+    },
+    call: (name, request) => functions.callEvent(name, runtimeEvent(request)),
+  };
+  beforeEach(() => {
+    standin.reset();
+    functions.logs.length = 0;
+    functions.newInstance();
+  });
+  return functions;
+}
+
+/** A token shaped like a Flex token (a compact JWE: five base64url segments), granted at the stand-in. */
+export function grantAgentToken(standin: TwilioStandin, roles: string[] = ['agent']): { token: string; workerSid: string } {
+  const workerSid = newSid('WK');
+  const segment = () => Buffer.from(newSid('')).toString('base64url');
+  const token = ['eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0', segment(), segment(), segment(), segment()].join('.');
+  standin.grantToken(token, { worker_sid: workerSid, roles });
+  return { token, workerSid };
+}
