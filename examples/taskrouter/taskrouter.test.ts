@@ -7,12 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Caller } from '../../src/lib/auth/authenticate';
-import { type Environment, parseSettings } from '../../src/lib/config';
-import { buildRouting, SERVER_ATTRIBUTE_KEYS } from '../../src/lib/routing';
-import { parseTransferRequest, type TargetType } from '../../src/lib/transfer-request';
+import { type Environment, parseSettings } from '../../src/config';
+import type { Caller } from '../../src/core/authenticate';
+import { buildRouting, SERVER_ATTRIBUTE_KEYS } from '../../src/core/routing';
+import { parseTransferRequest, type TargetType } from '../../src/core/transfer-request';
+import type { WorkspaceTask } from '../../src/twilio/taskrouter';
 import { baseSettings } from '../../test/support/functions-server';
-import { newSid } from '../../test/support/twilio-standin';
+import { newSid } from '../../dev/twilio-standin';
 
 interface Target {
   queue: string;
@@ -137,11 +138,25 @@ function targetAccepts(target: Target, attributes: Record<string, unknown>, work
 // What the functions send
 // ---------------------------------------------------------------------------
 
-function routingFor(targetType: TargetType, targetSid: string, caller: Caller, env: Environment = {}) {
+function routingFor(targetType: TargetType, targetSid: string, caller: Caller, env: Environment = {}, originalTask?: WorkspaceTask) {
   const settings = parseSettings({ ...baseSettings(), ...env });
   const params: Record<string, string> = { interactionSid: newSid('KD'), channelSid: newSid('UO') };
   params[targetType === 'worker' ? 'workerSid' : 'queueSid'] = targetSid;
-  return buildRouting(parseTransferRequest(params, targetType, settings), caller, settings).properties;
+  if (originalTask !== undefined) params.taskSid = originalTask.sid;
+  return buildRouting({ transfer: parseTransferRequest(params, targetType, settings), caller, settings, originalTask }).properties;
+}
+
+/** A task that was itself created by an earlier transfer: its attributes carry that transfer's keys. */
+function earlierTransferTask(queueSid: string): WorkspaceTask {
+  return {
+    sid: newSid('WT'),
+    attributes: { name: 'Ada', transferTargetType: 'worker', transferTargetSid: newSid('WK'), transferredByWorkerSid: newSid('WK') },
+    taskChannelUniqueName: 'chat',
+    workflowSid: newSid('WW'),
+    queueSid,
+    assignmentStatus: 'assigned',
+    etag: '1',
+  };
 }
 
 const flexAgent = (workerSid: string): Caller => ({ kind: 'flex-token', workerSid, roles: ['agent'] });
@@ -224,4 +239,33 @@ test('a transfer to a queue without a filter, or a task that is no transfer, fal
   const unlisted = routingFor('queue', newSid('WQ'), { kind: 'basic' });
   expect(firstMatch(adapted, unlisted.attributes)).toBeUndefined();
   expect(firstMatch(adapted, { channelType: 'web', conversationSid: newSid('CH') })).toBeUndefined();
+});
+
+test('a task transferred again routes by the new transfer, never by the keys an earlier transfer left on it', () => {
+  const { workflow: adapted } = adaptedWorkflow();
+  const queueFilter = adapted.task_routing.filters.find((filter) => filter.filter_friendly_name.startsWith('Transfer to queue'));
+  const queueSid = queueFilter?.targets[0]?.queue as string;
+  const transferring = newSid('WK');
+  const properties = routingFor(
+    'queue',
+    queueSid,
+    flexAgent(transferring),
+    {},
+    earlierTransferTask(adapted.task_routing.default_filter.queue),
+  );
+
+  expect(firstMatch(adapted, properties.attributes)?.filter_friendly_name).toBe(queueFilter?.filter_friendly_name);
+  expect(properties.attributes).toMatchObject({ name: 'Ada', transferTargetType: 'queue', transferredByWorkerSid: transferring });
+});
+
+test("an agent transfer of a task goes through that task's queue when no transfer queue is configured", () => {
+  const { workflow: adapted } = adaptedWorkflow();
+  const agentQueue = adapted.task_routing.default_filter.queue;
+  const chosen = newSid('WK');
+  const properties = routingFor('worker', chosen, flexAgent(newSid('WK')), {}, earlierTransferTask(agentQueue));
+
+  expect(properties.queue_sid).toBe(agentQueue);
+  const filter = firstMatch(adapted, properties.attributes);
+  expect(filter?.filter_friendly_name).toBe('Transfer to agent');
+  expect(filter?.targets.every((target) => targetAccepts(target, properties.attributes, { sid: chosen }))).toBe(true);
 });
