@@ -27,7 +27,7 @@ const port = args.port ?? DEFAULT_PORT;
 const envFile = resolve(args.envFile ?? join(root, '.env'));
 
 function readEnvFile(path: string): Record<string, string> {
-  return existsSync(path) ? parseEnv(readFileSync(path, 'utf8')) as Record<string, string> : {};
+  return existsSync(path) ? (parseEnv(readFileSync(path, 'utf8')) as Record<string, string>) : {};
 }
 
 function twilioRun(env: string): ChildProcess {
@@ -109,7 +109,12 @@ async function runSandbox(): Promise<void> {
     NODE_OPTIONS: `--require ${join(root, 'dev', 'redirect-twilio.cjs')}`,
     TWILIO_STANDIN_URL: standin.url,
   };
-  writeFileSync(sandboxEnv, Object.entries(settings).map(([name, value]) => `${name}=${value}`).join('\n') + '\n');
+  writeFileSync(
+    sandboxEnv,
+    Object.entries(settings)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n') + '\n',
+  );
   const child = twilioRun(sandboxEnv);
   const stop = () => {
     child.kill('SIGTERM');

@@ -8,9 +8,7 @@ import { hasValidTwilioSignature } from './twilio-signature';
 
 /** Who is asking, as proven by one credential. */
 export type Caller =
-  | { kind: 'flex-token'; workerSid: string | undefined; roles: readonly string[] }
-  | { kind: 'twilio-signature' }
-  | { kind: 'basic' };
+  { kind: 'flex-token'; workerSid: string | undefined; roles: readonly string[] } | { kind: 'twilio-signature' } | { kind: 'basic' };
 
 export interface AuthenticationOptions {
   settings: Settings;

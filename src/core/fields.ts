@@ -113,14 +113,16 @@ export class FieldReader {
     if (value === undefined || value === null || value === '') return {};
     let parsed: unknown = value;
     if (typeof value === 'string') {
-      if (jsonTextDepth(value) > MAX_ATTRIBUTES_DEPTH) return this.attributeProblem(field, `must be nested at most ${MAX_ATTRIBUTES_DEPTH} levels deep`);
+      if (jsonTextDepth(value) > MAX_ATTRIBUTES_DEPTH)
+        return this.attributeProblem(field, `must be nested at most ${MAX_ATTRIBUTES_DEPTH} levels deep`);
       try {
         parsed = JSON.parse(value);
       } catch {
         return this.attributeProblem(field, 'must be a JSON object (the string does not parse as JSON)');
       }
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.attributeProblem(field, 'must be a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return this.attributeProblem(field, 'must be a JSON object');
     const shape = inspectTree(parsed);
     if (shape === 'too-deep') return this.attributeProblem(field, `must be nested at most ${MAX_ATTRIBUTES_DEPTH} levels deep`);
     if (shape === 'forbidden-key') return this.attributeProblem(field, 'must not use the keys __proto__, constructor or prototype');

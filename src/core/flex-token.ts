@@ -67,7 +67,10 @@ export class FlexTokenVerifier {
     this.rateBound = new RateBound(options.validationsPerSecond ?? VALIDATIONS_PER_SECOND, this.now);
   }
 
-  async verify(token: string, options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> }): Promise<FlexTokenIdentity> {
+  async verify(
+    token: string,
+    options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> },
+  ): Promise<FlexTokenIdentity> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWE.test(token)) throw new UnauthenticatedError('the Flex token is not a compact JWE');
     const key = tokenKey(token);
     const known = options.cacheSeconds > 0 ? this.accepted.get(key) : undefined;

@@ -62,7 +62,13 @@ export function fingerprintOf(options: { functionName: string; params: Readonly<
   return sha256(JSON.stringify([options.functionName, who, fields]));
 }
 
-export function idempotencyKey(options: { key: string; accountSid: string; functionName: string; params: Readonly<Record<string, unknown>>; caller: Caller }): IdempotencyKey {
+export function idempotencyKey(options: {
+  key: string;
+  accountSid: string;
+  functionName: string;
+  params: Readonly<Record<string, unknown>>;
+  caller: Caller;
+}): IdempotencyKey {
   return { hash: sha256(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };
 }
 
@@ -81,6 +87,8 @@ interface KeyDocumentData {
 
 /** Sync failing is no reason to transfer blindly, and no reason to call it the caller's fault either. */
 function syncFailure(thrown: unknown): unknown {
+  // The claim's own verdicts (still in progress, key reused) are answers, not Sync failures.
+  if (thrown instanceof ConflictError || thrown instanceof IdempotencyKeyReusedError) return thrown;
   if (thrown instanceof TwilioApiError && thrown.status === 429) return thrown;
   if (thrown instanceof RequestFailure && (thrown as Failure).kind === 'upstream-unavailable') return thrown;
   if (thrown instanceof RequestFailure) return new UpstreamUnavailableError('idempotency-claim', { cause: thrown });
@@ -142,7 +150,10 @@ export async function claimKey(options: {
       await updateDocument(twilio, { ...ref, data: { ...data } });
       return { kind: 'first' };
     }
-    throw new ConflictError({ message: 'This Idempotency-Key could not be claimed: retry shortly with the same key.', retryAfterSeconds: 1 });
+    throw new ConflictError({
+      message: 'This Idempotency-Key could not be claimed: retry shortly with the same key.',
+      retryAfterSeconds: 1,
+    });
   } catch (thrown) {
     throw syncFailure(thrown);
   }
@@ -162,7 +173,11 @@ export async function recordResult(options: {
   result: TransferResult;
 }): Promise<void> {
   const data: KeyDocumentData = { fingerprint: options.key.fingerprint, startedAtMs: options.startedAtMs, result: options.result };
-  await updateDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key), data: { ...data } });
+  await updateDocument(options.twilio, {
+    serviceSid: options.settings.syncServiceSid,
+    uniqueName: documentName(options.key),
+    data: { ...data },
+  });
 }
 
 /** Whether a failure proves Twilio did not act on the invite (so the key can be released). */

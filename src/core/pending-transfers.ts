@@ -92,7 +92,8 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
   const channel = channelOf(incoming.params, (read) => {
     taskSid = read.sid('taskSid', 'task', { required: true }) ?? '';
     const given = read.text('reason');
-    if (given !== undefined && given.length > MAX_REASON_LENGTH) read.problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` });
+    if (given !== undefined && given.length > MAX_REASON_LENGTH)
+      read.problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` });
     else if (given !== undefined) reason = given;
   });
 
@@ -110,7 +111,8 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
       ]),
   });
   const invite = invites.find((candidate) => candidate.taskSid === taskSid);
-  if (invite === undefined || !isTransferInvite(invite) || !isTransferInvite({ ...invite, attributes: task.attributes })) throw notATransfer;
+  if (invite === undefined || !isTransferInvite(invite) || !isTransferInvite({ ...invite, attributes: task.attributes }))
+    throw notATransfer;
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }
@@ -119,7 +121,10 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
   } catch (thrown) {
     // 412: the task changed since it was read (an agent accepted it); 400: TaskRouter no longer lets it be canceled.
     if (thrown instanceof TwilioApiError && (thrown.status === 412 || thrown.status === 400 || thrown.status === 409)) {
-      throw new ConflictError({ message: 'The transfer was accepted or ended while it was being canceled: nothing was canceled.', cause: thrown });
+      throw new ConflictError({
+        message: 'The transfer was accepted or ended while it was being canceled: nothing was canceled.',
+        cause: thrown,
+      });
     }
     throw thrown;
   }

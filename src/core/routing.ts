@@ -40,7 +40,10 @@ function plainObject(value: unknown): Record<string, unknown> | undefined {
 function transferAttributes(input: RoutingInput): Record<string, unknown> {
   const { transfer, caller, originalTask } = input;
   const original = originalTask?.attributes ?? {};
-  const merged: Record<string, unknown> = { ...original, ...transfer.attributes };
+  const serverKeys: ReadonlySet<string> = new Set(SERVER_ATTRIBUTE_KEYS);
+  const merged: Record<string, unknown> = Object.fromEntries(
+    Object.entries({ ...original, ...transfer.attributes }).filter(([key]) => !serverKeys.has(key)),
+  );
   const conversations = { ...plainObject(original.conversations), ...plainObject(transfer.attributes.conversations) };
   if (originalTask !== undefined) {
     // Flex Insights links the segments of one conversation by this id.
@@ -48,7 +51,6 @@ function transferAttributes(input: RoutingInput): Record<string, unknown> {
   }
   if (Object.keys(conversations).length > 0) merged.conversations = conversations;
 
-  for (const key of SERVER_ATTRIBUTE_KEYS) delete merged[key];
   merged.transferTargetType = transfer.targetType;
   merged.transferTargetSid = transfer.targetSid;
   merged.transferType = transfer.transferType;
@@ -66,7 +68,7 @@ export function agentTransferQueue(input: Pick<RoutingInput, 'transfer' | 'setti
       {
         field: 'queueSid',
         message:
-          'is required for an agent transfer (Twilio needs a queue with the worker): name one, set TRANSFER_AGENT_QUEUE_SID, or send taskSid so the original task\'s queue is used',
+          "is required for an agent transfer (Twilio needs a queue with the worker): name one, set TRANSFER_AGENT_QUEUE_SID, or send taskSid so the original task's queue is used",
       },
     ]);
   }
@@ -79,7 +81,8 @@ export function buildRouting(input: RoutingInput): Routing {
   const properties: RoutingProperties = {
     workspace_sid: settings.workspaceSid,
     attributes: transferAttributes(input),
-    task_channel_unique_name: transfer.taskChannel ?? originalTask?.taskChannelUniqueName ?? settings.defaultTaskChannel ?? FALLBACK_TASK_CHANNEL,
+    task_channel_unique_name:
+      transfer.taskChannel ?? originalTask?.taskChannelUniqueName ?? settings.defaultTaskChannel ?? FALLBACK_TASK_CHANNEL,
   };
   const workflowSid = transfer.workflowSid ?? settings.defaultWorkflowSid ?? originalTask?.workflowSid;
   if (workflowSid !== undefined) properties.workflow_sid = workflowSid;

@@ -37,7 +37,11 @@ export const MAX_TIMEOUT_SECONDS = 1_209_600;
  * attributes are the only problem, ForbiddenError (403) for a workflow outside
  * TRANSFER_ALLOWED_WORKFLOW_SIDS.
  */
-export function parseTransferRequest(params: Readonly<Record<string, unknown>>, targetType: TargetType, settings: Settings): TransferRequest {
+export function parseTransferRequest(
+  params: Readonly<Record<string, unknown>>,
+  targetType: TargetType,
+  settings: Settings,
+): TransferRequest {
   const read = new FieldReader(params);
   const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
   const channelSid = read.sid('channelSid', 'channel', { required: true });

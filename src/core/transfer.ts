@@ -5,7 +5,16 @@ import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import { authenticate, type Caller } from './authenticate';
 import type { RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
-import { claimKey, type Claim, idempotencyKey, type IdempotencyKey, readIdempotencyKey, recordResult, releaseKey, twilioDidNotAct } from './idempotency';
+import {
+  claimKey,
+  type Claim,
+  idempotencyKey,
+  type IdempotencyKey,
+  readIdempotencyKey,
+  recordResult,
+  releaseKey,
+  twilioDidNotAct,
+} from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
 import { agentTransferQueue, buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
@@ -17,7 +26,10 @@ async function originalTaskOf(context: RequestContext, taskSid: string): Promise
     return await fetchTask(context.twilio, { workspaceSid: context.settings.workspaceSid, taskSid });
   } catch (thrown) {
     if (thrown instanceof TwilioApiError && thrown.status === 404) {
-      throw new NotFoundError({ field: 'taskSid', message: `taskSid ${taskSid} is not a task of this Flex workspace: nothing was transferred.` });
+      throw new NotFoundError({
+        field: 'taskSid',
+        message: `taskSid ${taskSid} is not a task of this Flex workspace: nothing was transferred.`,
+      });
     }
     throw thrown;
   }
@@ -34,11 +46,15 @@ async function readBeforeInvite(options: {
   const restricted = isRestricted(caller, context.settings);
   const callerWorker = caller.kind === 'flex-token' ? caller.workerSid : undefined;
   const findsParticipantToClose =
-    transfer.transferType === 'cold' && transfer.participantSid === undefined && (callerWorker !== undefined || transfer.taskSid !== undefined);
+    transfer.transferType === 'cold' &&
+    transfer.participantSid === undefined &&
+    (callerWorker !== undefined || transfer.taskSid !== undefined);
   const needsParticipants = restricted || findsParticipantToClose;
 
   const [claim, originalTask, participants] = await Promise.allSettled([
-    key === undefined ? undefined : claimKey({ twilio: context.twilio, settings: context.settings, key, channel: transfer, now: context.now }),
+    key === undefined
+      ? undefined
+      : claimKey({ twilio: context.twilio, settings: context.settings, key, channel: transfer, now: context.now }),
     transfer.taskSid === undefined ? undefined : originalTaskOf(context, transfer.taskSid),
     needsParticipants ? listParticipants(context.twilio, transfer) : undefined,
   ]);
@@ -82,12 +98,19 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const rawKey = readIdempotencyKey(incoming);
     if (targetType === 'worker' && transfer.taskSid === undefined) agentTransferQueue({ transfer, settings, originalTask: undefined });
     const key =
-      rawKey === undefined ? undefined : idempotencyKey({ key: rawKey, accountSid: settings.accountSid, functionName, params: incoming.params, caller });
+      rawKey === undefined
+        ? undefined
+        : idempotencyKey({ key: rawKey, accountSid: settings.accountSid, functionName, params: incoming.params, caller });
     const startedAtMs = context.now();
 
     const { claim, originalTask, participants } = await readBeforeInvite({ context, transfer, caller, key });
     if (claim?.kind === 'replay') {
-      return { answer: { status: 201, body: claim.result, headers: { 'Idempotent-Replayed': 'true' } }, outcome: 'replayed', caller, replayed: true };
+      return {
+        answer: { status: 201, body: claim.result, headers: { 'Idempotent-Replayed': 'true' } },
+        outcome: 'replayed',
+        caller,
+        replayed: true,
+      };
     }
 
     let inviteStarted = false;

@@ -145,7 +145,12 @@ function twilioApiErrorToHttp(failure: TwilioApiError): Answer<ErrorBody> {
   }
   if (status === 429) {
     return withRetryAfter(
-      answer(429, 'rate_limited', `Twilio is rate limiting the ${operation} request.${notSentNote(operation)} Retry shortly.`, twilioFields),
+      answer(
+        429,
+        'rate_limited',
+        `Twilio is rate limiting the ${operation} request.${notSentNote(operation)} Retry shortly.`,
+        twilioFields,
+      ),
       failure.retryAfterSeconds ?? 1,
     );
   }
@@ -158,7 +163,12 @@ function twilioApiErrorToHttp(failure: TwilioApiError): Answer<ErrorBody> {
     );
   }
   if (status >= 500) {
-    return answer(502, 'upstream_error', `Twilio failed the ${operation} request (HTTP ${status}).${uncertaintyNote(operation)}`, twilioFields);
+    return answer(
+      502,
+      'upstream_error',
+      `Twilio failed the ${operation} request (HTTP ${status}).${uncertaintyNote(operation)}`,
+      twilioFields,
+    );
   }
   if (status === 404) {
     return answer(404, 'not_found', `Twilio found no such resource for the ${operation} request${said}`, twilioFields);

@@ -50,7 +50,11 @@ function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | und
   return headers;
 }
 
-export function readIncomingRequest(options: { event: Readonly<Record<string, unknown>>; domainName: unknown; path: unknown }): IncomingRequest {
+export function readIncomingRequest(options: {
+  event: Readonly<Record<string, unknown>>;
+  domainName: unknown;
+  path: unknown;
+}): IncomingRequest {
   const { request: runtimeRequest, ...params } = options.event;
   const headers = runtimeRequest === undefined ? undefined : readHeaders(runtimeRequest);
   return {

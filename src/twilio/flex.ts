@@ -131,7 +131,8 @@ export async function listParticipants(transport: TwilioTransport, ref: ChannelR
 export async function listInvites(transport: TwilioTransport, ref: ChannelRef): Promise<ChannelInvite[]> {
   const { value } = await transport.call(
     'invite-list',
-    (client) => readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE })),
+    (client) =>
+      readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE })),
     { changesNothing: true },
   );
   return value.map((invite) => {

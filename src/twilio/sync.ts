@@ -48,10 +48,7 @@ export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumen
   }
 }
 
-export async function updateDocument(
-  transport: TwilioTransport,
-  ref: SyncDocumentRef & { data: Record<string, unknown> },
-): Promise<void> {
+export async function updateDocument(transport: TwilioTransport, ref: SyncDocumentRef & { data: Record<string, unknown> }): Promise<void> {
   await transport.call('idempotency-record', (client) =>
     client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).update({ data: ref.data }),
   );

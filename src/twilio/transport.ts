@@ -52,7 +52,9 @@ interface TwilioRestException {
 }
 
 function isRestException(thrown: unknown): thrown is TwilioRestException {
-  return thrown instanceof Error && thrown.constructor.name === 'RestException' && typeof (thrown as { status?: unknown }).status === 'number';
+  return (
+    thrown instanceof Error && thrown.constructor.name === 'RestException' && typeof (thrown as { status?: unknown }).status === 'number'
+  );
 }
 
 /** The helper library's `twilio(accountSid, authToken, options)`. */
@@ -131,7 +133,10 @@ export class TwilioTransport {
     // The helper library parses a success answer itself; one that is not JSON, or null, makes it throw.
     const status = scope.lastAnswer?.statusCode;
     if (status !== undefined && status >= 200 && status < 300) {
-      return new UpstreamMalformedAnswerError(scope.operation, { detail: 'a success status with a body that is not the resource', cause: thrown });
+      return new UpstreamMalformedAnswerError(scope.operation, {
+        detail: 'a success status with a body that is not the resource',
+        cause: thrown,
+      });
     }
     return thrown;
   }
@@ -145,10 +150,14 @@ export class TwilioTransport {
       let outcome: AttemptOutcome;
       let answer: InboundAnswer | undefined;
       try {
-        answer = await withTimeout(this.options.sender.send({ ...request, timeoutMs: remainingMs, signal: abort.signal }), remainingMs, () => {
-          abort.abort();
-          return Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' });
-        });
+        answer = await withTimeout(
+          this.options.sender.send({ ...request, timeoutMs: remainingMs, signal: abort.signal }),
+          remainingMs,
+          () => {
+            abort.abort();
+            return Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' });
+          },
+        );
         outcome = {
           kind: 'answered',
           status: answer.statusCode,
