@@ -106,13 +106,17 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
       Promise.all([
         listInvites(twilio, channel),
         fetchTask(twilio, { workspaceSid: settings.workspaceSid, taskSid }).catch((thrown: unknown) => {
-          throw thrown instanceof TwilioApiError && thrown.status === 404 ? notATransfer : thrown;
+          if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
+          throw thrown;
         }),
       ]),
   });
   const invite = invites.find((candidate) => candidate.taskSid === taskSid);
-  if (invite === undefined || !isTransferInvite(invite) || !isTransferInvite({ ...invite, attributes: task.attributes }))
-    throw notATransfer;
+  if (invite === undefined || !isTransferInvite(invite)) throw notATransfer;
+  // The channel's transfer whose task TaskRouter no longer has: it ended and was removed.
+  if (task === undefined)
+    throw new ConflictError({ message: 'The transfer is no longer pending (its task is gone): nothing was canceled.' });
+  if (!isTransferInvite({ ...invite, attributes: task.attributes })) throw notATransfer;
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }

@@ -43,8 +43,6 @@ export interface ChannelInvite {
   properties: Record<string, unknown>;
 }
 
-/** Pages read at most from one list: a channel has a handful of participants and invites. */
-const MAX_PAGES = 20;
 const PAGE_SIZE = 100;
 
 interface Page<Instance> {
@@ -53,10 +51,11 @@ interface Page<Instance> {
   nextPage(): Promise<Page<Instance>> | undefined;
 }
 
+/** Every page, however many: the request's deadline, not a page count, bounds the reading. */
 async function readAllPages<Instance>(first: Promise<Page<Instance>>): Promise<Instance[]> {
   let page = await first;
   const all = [...page.instances];
-  for (let pagesRead = 1; page.nextPageUrl && pagesRead < MAX_PAGES; pagesRead += 1) {
+  while (page.nextPageUrl) {
     const next = await page.nextPage();
     if (!next) break;
     page = next;

@@ -15,7 +15,8 @@ import {
   TEST_AUTH_TOKEN,
   TEST_WORKSPACE_SID,
 } from '../support/functions-server';
-import { newSid, TwilioStandin } from '../support/twilio-standin';
+import { newSid, TwilioStandin } from '../../dev/twilio-standin';
+import { grantAgentToken } from '../support/in-process';
 
 const DIST_FUNCTIONS = join(PROJECT_ROOT, 'dist', 'functions');
 
@@ -24,11 +25,23 @@ interface RunnerResult {
   loadedFrom: string;
   statusCode: number;
   headers: Record<string, unknown>;
-  body: Record<string, unknown>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response bodies
 }
 
+interface RunnerOutput {
+  results: RunnerResult[];
+  /** How often the functions called context.getTwilioClient(). */
+  twilioClientCalls: number;
+}
+
+type FunctionName = 'transfer-to-agent' | 'transfer-to-queue' | 'list-transfers' | 'cancel-transfer';
+
 /** Runs the deployed-layout runner in a child process (asynchronously: the stand-in lives in this process). */
-async function runDeployed(standinUrl: string, calls: { function: string; event: Record<string, unknown> }[]): Promise<RunnerResult[]> {
+async function runDeployed(
+  standinUrl: string,
+  calls: { function: FunctionName; event: Record<string, unknown> }[],
+  context: { twilioClient?: 'per-call' | 'shared' } = {},
+): Promise<RunnerOutput> {
   const child = spawn(process.execPath, ['--require', REDIRECT_PRELOAD, join(PROJECT_ROOT, 'test', 'support', 'deployed-runner.cjs')], {
     env: { ...process.env, TWILIO_STANDIN_URL: standinUrl },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -37,12 +50,15 @@ async function runDeployed(standinUrl: string, calls: { function: string; event:
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify({ settings: baseSettings(), calls }));
+  child.stdin.end(JSON.stringify({ settings: baseSettings(), context, calls }));
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (exitCode !== 0) throw new Error(`deployed runner failed: ${stderr}`);
   const resultLine = stdout.split('\n').find((line) => line.startsWith('RESULT '));
-  return (JSON.parse(resultLine?.slice('RESULT '.length) ?? '{}') as { results: RunnerResult[] }).results;
+  if (resultLine === undefined) throw new Error(`deployed runner printed no result:\n${stdout}\n${stderr}`);
+  return JSON.parse(resultLine.slice('RESULT '.length)) as RunnerOutput;
 }
+
+const GENERATED_NAME = /^handlers\/ZN[0-9a-f]{32}\.js$/;
 
 describe('the built functions in a deployed layout', () => {
   let standin: TwilioStandin;
@@ -51,42 +67,89 @@ describe('the built functions in a deployed layout', () => {
     standin = await new TwilioStandin(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN).start();
   });
   afterAll(() => standin.stop());
+  beforeEach(() => standin.reset());
 
-  test('served from a flat folder under generated names, both functions transfer correctly', async () => {
-    const token = 'eyJ.deployed.token';
-    const workerSid = newSid('WK');
-    standin.grantToken(token, { worker_sid: workerSid, roles: ['agent'] });
-    const agent = { interactionSid: newSid('KD'), channelSid: newSid('UO'), workerSid: newSid('WK') };
-    const queue = { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
-    // As a deployed Function sees it: no Host (a restricted header), Bearer token in Authorization.
-    const request = { headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, cookies: {} };
+  test.each(['per-call', 'shared'] as const)(
+    'served from a flat folder under generated names, all four functions work (getTwilioClient: %s, never called)',
+    async (twilioClient) => {
+      const { token, workerSid } = grantAgentToken(standin, ['agent']);
+      const joined = () => {
+        const channel = { interactionSid: newSid('KD'), channelSid: newSid('UO') };
+        standin.setParticipants(channel.interactionSid, channel.channelSid, [
+          { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
+        ]);
+        return channel;
+      };
+      const agent = { ...joined(), workerSid: newSid('WK'), queueSid: newSid('WQ') };
+      const queue = { ...joined(), queueSid: newSid('WQ') };
+      const pending = joined();
+      const seeded = standin.addInvite(pending.interactionSid, pending.channelSid, {
+        workspace_sid: TEST_WORKSPACE_SID,
+        queue_sid: newSid('WQ'),
+        attributes: {
+          transferTargetType: 'queue',
+          transferTargetSid: newSid('WQ'),
+          transferType: 'warm',
+          transferredByWorkerSid: workerSid,
+        },
+      });
+      const seededTask = seeded.routing.properties.sid as string;
+      // As a deployed Function sees it: no Host (a restricted header), Bearer token in Authorization.
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const withCookies = { headers, cookies: {} };
+      // Older runtimes pass no cookies at all: the headers still authenticate.
+      const withoutCookies = { headers };
 
-    const results = await runDeployed(standin.url, [
-      { function: 'transfer-to-agent', event: { request, ...agent } },
-      { function: 'transfer-to-queue', event: { request, ...queue } },
-      { function: 'transfer-to-queue', event: { request, interactionSid: 'nope' } },
-    ]);
+      const { results, twilioClientCalls } = await runDeployed(
+        standin.url,
+        [
+          { function: 'transfer-to-agent', event: { request: withoutCookies, ...agent } },
+          { function: 'transfer-to-queue', event: { request: withCookies, ...queue } },
+          { function: 'transfer-to-queue', event: { request: withCookies, ...queue, priority: '3' } },
+          { function: 'transfer-to-queue', event: { request: withCookies, interactionSid: 'nope' } },
+          { function: 'list-transfers', event: { request: withoutCookies, ...pending } },
+          { function: 'cancel-transfer', event: { request: withoutCookies, ...pending, taskSid: seededTask } },
+        ],
+        { twilioClient },
+      );
 
-    expect(results.map((result) => result.loadedFrom.split('/').slice(-2).join('/'))).toEqual([
-      expect.stringMatching(/^handlers\/ZN[0-9a-f]{32}\.js$/),
-      expect.stringMatching(/^handlers\/ZN[0-9a-f]{32}\.js$/),
-      expect.stringMatching(/^handlers\/ZN[0-9a-f]{32}\.js$/),
-    ]);
-    expect(results[0]).toMatchObject({ statusCode: 201, body: { target: { type: 'worker', sid: agent.workerSid } } });
-    expect(results[1]).toMatchObject({ statusCode: 201, body: { target: { type: 'queue', sid: queue.queueSid } } });
-    expect(results[2]).toMatchObject({ statusCode: 400, body: { error: { code: 'invalid_request' } } });
-    expect(results[0]?.headers['Content-Type']).toBe('application/json');
+      expect(results.map((result) => result.loadedFrom.split('/').slice(-2).join('/'))).toEqual(
+        results.map(() => expect.stringMatching(GENERATED_NAME)),
+      );
+      expect(new Set(results.map((result) => result.loadedFrom)).size).toBe(4);
+      expect(results.map((result) => result.statusCode)).toEqual([201, 201, 201, 400, 200, 200]);
+      expect(results[0]?.body).toMatchObject({ target: { type: 'worker', sid: agent.workerSid } });
+      expect(results[1]?.body).toMatchObject({ target: { type: 'queue', sid: queue.queueSid } });
+      expect(results[3]?.body).toMatchObject({ error: { code: 'invalid_request' } });
+      expect(results[4]?.body.transfers).toEqual([expect.objectContaining({ inviteSid: seeded.sid, taskSid: seededTask })]);
+      expect(results[5]?.body).toEqual({ taskSid: seededTask, canceled: true });
+      for (const result of results) {
+        expect(result.headers['Content-Type']).toBe('application/json');
+        expect(result.headers['X-Request-Id']).toEqual(expect.any(String));
+      }
 
-    const invites = standin.requestsTo('invite');
-    expect(invites.map((invite) => invite.routing?.properties.workspace_sid)).toEqual([TEST_WORKSPACE_SID, TEST_WORKSPACE_SID]);
-    expect(invites[0]?.routing?.properties.attributes).toMatchObject({ transferredByWorkerSid: workerSid });
-  });
+      // What Twilio saw: the functions' own client, with this function's credentials, never the runtime's.
+      expect(twilioClientCalls).toBe(0);
+      const invites = standin.requestsTo('invite');
+      expect(invites.map((invite) => invite.routing?.properties.workspace_sid)).toEqual([
+        TEST_WORKSPACE_SID,
+        TEST_WORKSPACE_SID,
+        TEST_WORKSPACE_SID,
+      ]);
+      expect(invites[0]?.routing?.properties.attributes).toMatchObject({ transferredByWorkerSid: workerSid });
+      expect(invites[2]?.routing?.properties.priority).toBe(3);
+      expect(standin.requestsTo('participant-list').length).toBeGreaterThanOrEqual(5);
+      expect(standin.task(seededTask)).toMatchObject({ assignment_status: 'canceled', reason: 'Transfer canceled' });
+      expect(standin.requestsTo('task-update')[0]?.headers['if-match']).toBe('0');
+    },
+    30_000,
+  );
 
-  test('built files require nothing but Node built-ins and production dependencies', () => {
+  test('built files require nothing but Node built-ins and production dependencies, and not the old token validator', () => {
     const dependencies = Object.keys(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).dependencies as object);
     const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
     const files = readdirSync(DIST_FUNCTIONS).filter((file) => file.endsWith('.js'));
-    expect(files.sort()).toEqual(['transfer-to-agent.js', 'transfer-to-queue.js']);
+    expect(files.sort()).toEqual(['cancel-transfer.js', 'list-transfers.js', 'transfer-to-agent.js', 'transfer-to-queue.js']);
     for (const file of files) {
       const source = readFileSync(join(DIST_FUNCTIONS, file), 'utf8');
       const required = [...source.matchAll(/require\(["']([^"']+)["']\)/g)].map((match) => match[1] as string);
@@ -95,6 +158,11 @@ describe('the built functions in a deployed layout', () => {
         const isDependency = dependencies.some((dependency) => name === dependency || name.startsWith(`${dependency}/`));
         expect({ file, name, allowed: builtins.has(name) || isDependency }).toEqual({ file, name, allowed: true });
       }
+      // Token validation goes through the same transport as every other Twilio call.
+      expect({ file, requiresValidator: required.some((name) => name.startsWith('twilio-flex-token-validator')) }).toEqual({
+        file,
+        requiresValidator: false,
+      });
     }
   });
 });

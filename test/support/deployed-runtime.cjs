@@ -45,8 +45,17 @@ function installRuntimeGlobals(functions, assets = {}) {
   global.Twilio = { Response };
 }
 
-/** A context like the runtime's: settings, DOMAIN_NAME, PATH and getTwilioClient(). */
-function makeContext(settings, { domainName = 'example-1234.twil.io', path }) {
+/** How often any context's getTwilioClient() was called in this process: the functions must never need it. */
+const twilioClientCalls = { count: 0 };
+let sharedTwilioClient;
+
+/**
+ * A context like the runtime's: settings, DOMAIN_NAME, PATH and getTwilioClient().
+ * `twilioClient: 'shared'` makes getTwilioClient() behave like the least helpful
+ * runtime: it ignores its options and returns one client shared by every request.
+ * Every call is counted either way (twilioClientCalls.count).
+ */
+function makeContext(settings, { domainName = 'example-1234.twil.io', path, twilioClient = 'per-call' }) {
   return {
     ...settings,
     DOMAIN_NAME: domainName,
@@ -54,7 +63,12 @@ function makeContext(settings, { domainName = 'example-1234.twil.io', path }) {
     SERVICE_SID: 'ZS' + '0'.repeat(32),
     ENVIRONMENT_SID: 'ZE' + '0'.repeat(32),
     getTwilioClient(options) {
+      twilioClientCalls.count += 1;
       const twilio = require('twilio');
+      if (twilioClient === 'shared') {
+        sharedTwilioClient ??= twilio(settings.ACCOUNT_SID, settings.AUTH_TOKEN);
+        return sharedTwilioClient;
+      }
       return twilio(settings.ACCOUNT_SID, settings.AUTH_TOKEN, { lazyLoading: true, ...options });
     },
   };
@@ -73,4 +87,4 @@ function invoke(handler, context, event) {
   });
 }
 
-module.exports = { PROJECT_ROOT, prepareFlatDeployment, installRuntimeGlobals, makeContext, invoke };
+module.exports = { PROJECT_ROOT, prepareFlatDeployment, installRuntimeGlobals, makeContext, invoke, twilioClientCalls };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
-export const REDIRECT_PRELOAD = join(PROJECT_ROOT, 'test', 'support', 'redirect-twilio.cjs');
+export const REDIRECT_PRELOAD = join(PROJECT_ROOT, 'dev', 'redirect-twilio.cjs');
 
 export const TEST_ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
 export const TEST_AUTH_TOKEN = 'T0kenT0kenT0kenT0kenT0kenT0ken12';

@@ -3,7 +3,7 @@
  * on the built output per test file, and small HTTP helpers.
  */
 import { type FunctionsServer, startFunctionsServer, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './functions-server';
-import { newSid, TwilioStandin } from './twilio-standin';
+import { newSid, TwilioStandin } from '../../dev/twilio-standin';
 
 export interface Harness {
   standin: TwilioStandin;
