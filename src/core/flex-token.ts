@@ -16,25 +16,20 @@ export function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** A token bucket: `ratePerSecond` tokens refill every second, spent one per call. */
+/** At most `limit` calls in any one-second window: the times of the last `limit` calls are kept. */
 class RateBound {
-  private available: number;
-  private refilledAtMs: number;
+  private readonly recent: number[] = [];
 
   constructor(
-    private readonly ratePerSecond: number,
+    private readonly limit: number,
     private readonly now: () => number,
-  ) {
-    this.available = ratePerSecond;
-    this.refilledAtMs = now();
-  }
+  ) {}
 
   tryTake(): boolean {
     const nowMs = this.now();
-    this.available = Math.min(this.ratePerSecond, this.available + ((nowMs - this.refilledAtMs) / 1000) * this.ratePerSecond);
-    this.refilledAtMs = nowMs;
-    if (this.available < 1) return false;
-    this.available -= 1;
+    while (this.recent.length > 0 && (this.recent[0] as number) <= nowMs - 1000) this.recent.shift();
+    if (this.recent.length >= this.limit) return false;
+    this.recent.push(nowMs);
     return true;
   }
 }

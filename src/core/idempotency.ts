@@ -52,21 +52,34 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Field order and credentials do not make two requests different; the caller does. */
-export function fingerprintOf(options: { functionName: string; params: Readonly<Record<string, unknown>>; caller: Caller }): string {
-  const fields = Object.keys(options.params)
-    .filter((name) => !FIELDS_OUTSIDE_FINGERPRINT.has(name))
-    .sort()
-    .map((name) => [name, options.params[name]]);
+/** JSON with every object's keys sorted, so that key order never makes two bodies differ. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * What makes two requests "the same": the function, the caller and the
+ * validated request (never the raw body: its depth is unchecked, and
+ * credentials, field order and key order do not make a request different).
+ */
+export function fingerprintOf(options: { functionName: string; fields: Readonly<Record<string, unknown>>; caller: Caller }): string {
+  const fields = Object.fromEntries(Object.entries(options.fields).filter(([name]) => !FIELDS_OUTSIDE_FINGERPRINT.has(name)));
   const who = options.caller.kind === 'flex-token' ? `flex-token:${options.caller.workerSid ?? ''}` : options.caller.kind;
-  return sha256(JSON.stringify([options.functionName, who, fields]));
+  return sha256(canonicalJson([options.functionName, who, fields]));
 }
 
 export function idempotencyKey(options: {
   key: string;
   accountSid: string;
   functionName: string;
-  params: Readonly<Record<string, unknown>>;
+  fields: Readonly<Record<string, unknown>>;
   caller: Caller;
 }): IdempotencyKey {
   return { hash: sha256(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };

@@ -100,7 +100,7 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const key =
       rawKey === undefined
         ? undefined
-        : idempotencyKey({ key: rawKey, accountSid: settings.accountSid, functionName, params: incoming.params, caller });
+        : idempotencyKey({ key: rawKey, accountSid: settings.accountSid, functionName, fields: { ...transfer }, caller });
     const startedAtMs = context.now();
 
     const { claim, originalTask, participants } = await readBeforeInvite({ context, transfer, caller, key });

@@ -1,4 +1,4 @@
-import { basicCredentialsMatch, parseBasicAuthorization } from '../../src/lib/auth/basic';
+import { basicCredentialsMatch, parseBasicAuthorization } from '../../src/core/basic-auth';
 
 const basic = (userAndPassword: string): string => 'Basic ' + Buffer.from(userAndPassword, 'utf8').toString('base64');
 

@@ -1,5 +1,14 @@
-import { allowedOriginsLeniently, type Environment, parseSettings, readSettings, type SettingName } from '../../src/lib/config';
-import { MisconfiguredError } from '../../src/lib/errors';
+import {
+  allowedOriginsLeniently,
+  type Environment,
+  environmentOf,
+  parseSettings,
+  readSettings,
+  SETTING_NAMES,
+  type SettingName,
+  settingsProblems,
+} from '../../src/config';
+import { MisconfiguredError } from '../../src/errors';
 import { ACCOUNT_SID, AUTH_TOKEN, requiredEnv, sid, WORKSPACE_SID } from './fixtures';
 
 /** The MisconfiguredError parseSettings throws for `env`. */
@@ -173,4 +182,160 @@ describe('allowedOriginsLeniently', () => {
       expect(() => allowedOriginsLeniently(env)).not.toThrow();
     },
   );
+});
+
+describe('parseSettings: ownership, token cache and idempotency settings', () => {
+  test('defaults when only the required settings are set', () => {
+    const settings = parseSettings(requiredEnv());
+    expect([...settings.unrestrictedRoles].sort()).toEqual(['admin', 'supervisor']);
+    expect(settings.requireParticipant).toBe(true);
+    expect(settings.tokenCacheSeconds).toBe(60);
+    expect(settings.syncServiceSid).toBe('default');
+    expect(settings.idempotencyTtlSeconds).toBe(86400);
+  });
+
+  test('blank values (as the Console stores unset ones) fall back to the defaults', () => {
+    const settings = parseSettings({
+      ...requiredEnv(),
+      TRANSFER_UNRESTRICTED_ROLES: '',
+      TRANSFER_REQUIRE_PARTICIPANT: ' ',
+      TRANSFER_TOKEN_CACHE_SECONDS: '',
+      TRANSFER_SYNC_SERVICE_SID: '',
+      TRANSFER_IDEMPOTENCY_TTL_SECONDS: '  ',
+    });
+    expect([...settings.unrestrictedRoles].sort()).toEqual(['admin', 'supervisor']);
+    expect(settings.requireParticipant).toBe(true);
+    expect(settings.tokenCacheSeconds).toBe(60);
+    expect(settings.syncServiceSid).toBe('default');
+    expect(settings.idempotencyTtlSeconds).toBe(86400);
+  });
+
+  test('set values are read', () => {
+    const service = sid('IS', 0x5c);
+    const settings = parseSettings({
+      ...requiredEnv(),
+      TRANSFER_UNRESTRICTED_ROLES: ' admin , wfo.team_lead ',
+      TRANSFER_REQUIRE_PARTICIPANT: 'false',
+      TRANSFER_TOKEN_CACHE_SECONDS: '0',
+      TRANSFER_SYNC_SERVICE_SID: service,
+      TRANSFER_IDEMPOTENCY_TTL_SECONDS: '3600',
+    });
+    expect([...settings.unrestrictedRoles].sort()).toEqual(['admin', 'wfo.team_lead']);
+    expect(settings.requireParticipant).toBe(false);
+    expect(settings.tokenCacheSeconds).toBe(0);
+    expect(settings.syncServiceSid).toBe(service);
+    expect(settings.idempotencyTtlSeconds).toBe(3600);
+  });
+
+  test.each([
+    ['true', true],
+    ['TRUE', true],
+    [' False ', false],
+    ['false', false],
+  ])('TRANSFER_REQUIRE_PARTICIPANT %p is %p', (value, expected) => {
+    expect(parseSettings({ ...requiredEnv(), TRANSFER_REQUIRE_PARTICIPANT: value }).requireParticipant).toBe(expected);
+  });
+
+  test.each([
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', '60', 60],
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', '31536000', 31_536_000],
+    ['TRANSFER_TOKEN_CACHE_SECONDS', '3600', 3600],
+  ] as const)('%s = %s is accepted (a bound)', (name, value, expected) => {
+    const settings = parseSettings({ ...requiredEnv(), [name]: value });
+    expect(name === 'TRANSFER_TOKEN_CACHE_SECONDS' ? settings.tokenCacheSeconds : settings.idempotencyTtlSeconds).toBe(expected);
+  });
+
+  test('TRANSFER_SYNC_SERVICE_SID may name the default service explicitly', () => {
+    expect(parseSettings({ ...requiredEnv(), TRANSFER_SYNC_SERVICE_SID: 'default' }).syncServiceSid).toBe('default');
+  });
+
+  // Each value is distinctive so the test can prove it does not appear in the message.
+  test.each<[SettingName, string]>([
+    ['TRANSFER_REQUIRE_PARTICIPANT', 'secret-yes'],
+    ['TRANSFER_REQUIRE_PARTICIPANT', 'on'],
+    ['TRANSFER_UNRESTRICTED_ROLES', ' , ,'],
+    ['TRANSFER_SYNC_SERVICE_SID', 'ISsecret-service'],
+    ['TRANSFER_SYNC_SERVICE_SID', sid('WS', 0x77)],
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', '59'],
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', '31536001'],
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', '86400.5'],
+    ['TRANSFER_IDEMPOTENCY_TTL_SECONDS', 'a-day-secret'],
+    ['TRANSFER_TOKEN_CACHE_SECONDS', '3601'],
+    ['TRANSFER_TOKEN_CACHE_SECONDS', '-5'],
+    ['TRANSFER_BASIC_AUTH_USER', 'studio:secret-colon'],
+  ])('%s = %p -> misconfigured naming the variable only', (name, value) => {
+    const error = misconfiguration({ ...requiredEnv(), [name]: value });
+    expect(error.variable).toBe(name);
+    expect(error.message).toContain(name);
+    expect(error.message).not.toContain(value.trim());
+  });
+});
+
+describe('settingsProblems', () => {
+  test('no problems with a usable environment', () => {
+    expect(settingsProblems(requiredEnv())).toEqual([]);
+    expect(settingsProblems({ ...requiredEnv(), TRANSFER_SYNC_SERVICE_SID: sid('IS', 1), TRANSFER_REQUIRE_PARTICIPANT: 'false' })).toEqual(
+      [],
+    );
+  });
+
+  test('lists every problem at once, one per variable, each naming it', () => {
+    const problems = settingsProblems({
+      AUTH_TOKEN: 'short-secret-token',
+      TWILIO_FLEX_WORKSPACE_SID: 'WSsecret-workspace',
+      TRANSFER_AGENT_QUEUE_SID: 'WQsecret-queue',
+      TRANSFER_REQUIRE_PARTICIPANT: 'secret-maybe',
+      TRANSFER_SYNC_SERVICE_SID: 'ISsecret',
+      TRANSFER_IDEMPOTENCY_TTL_SECONDS: '7',
+    });
+    expect(problems.map((problem) => problem.variable).sort()).toEqual(
+      [
+        'ACCOUNT_SID',
+        'AUTH_TOKEN',
+        'TWILIO_FLEX_WORKSPACE_SID',
+        'TRANSFER_AGENT_QUEUE_SID',
+        'TRANSFER_REQUIRE_PARTICIPANT',
+        'TRANSFER_SYNC_SERVICE_SID',
+        'TRANSFER_IDEMPOTENCY_TTL_SECONDS',
+      ].sort(),
+    );
+    for (const problem of problems) {
+      expect(problem).toBeInstanceOf(MisconfiguredError);
+      expect(problem.message).toContain(problem.variable);
+    }
+    const text = problems.map((problem) => problem.message).join('\n');
+    for (const secret of ['short-secret-token', 'WSsecret-workspace', 'WQsecret-queue', 'secret-maybe', 'ISsecret']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  test('a required setting that is not a string is one problem, not two', () => {
+    const problems = settingsProblems({ ...requiredEnv(), AUTH_TOKEN: 12345 });
+    expect(problems.map((problem) => problem.variable)).toEqual(['AUTH_TOKEN']);
+  });
+
+  test('parseSettings throws the first of the listed problems', () => {
+    const env = { ...requiredEnv(), TRANSFER_WORKFLOW_SID: 'nope', TRANSFER_IDEMPOTENCY_TTL_SECONDS: '1' };
+    const listed = settingsProblems(env);
+    expect(listed).toHaveLength(2);
+    expect(misconfiguration(env).variable).toBe(listed[0]?.variable);
+  });
+});
+
+describe('environmentOf', () => {
+  test('picks only the settings out of the runtime’s context', () => {
+    const context = {
+      ...requiredEnv(),
+      DOMAIN_NAME: 'example.twil.io',
+      PATH: '/x',
+      getTwilioClient: () => undefined,
+      SECRET_OF_ANOTHER_APP: 's',
+    };
+    const env = environmentOf(context);
+    expect(Object.keys(env).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(env.ACCOUNT_SID).toBe(ACCOUNT_SID);
+    expect(env.TRANSFER_WORKFLOW_SID).toBeUndefined();
+    expect(JSON.stringify(env)).not.toContain('SECRET_OF_ANOTHER_APP');
+    expect(parseSettings(env).workspaceSid).toBe(WORKSPACE_SID);
+  });
 });

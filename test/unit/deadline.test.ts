@@ -1,5 +1,5 @@
-import { Deadline, REQUEST_BUDGET_MS, withTimeout } from '../../src/lib/deadline';
-import { UpstreamTimeoutError } from '../../src/lib/errors';
+import { Deadline, REQUEST_BUDGET_MS, withTimeout } from '../../src/core/deadline';
+import { UpstreamTimeoutError } from '../../src/errors';
 
 describe('REQUEST_BUDGET_MS', () => {
   test('leaves room to answer within 9 seconds', () => {

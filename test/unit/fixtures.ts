@@ -2,7 +2,7 @@
  * Shared test data for the unit tests: well-formed SIDs and a minimal valid
  * environment, built the way a deployment would set them.
  */
-import { type Environment, parseSettings, type Settings } from '../../src/lib/config';
+import { type Environment, parseSettings, type Settings } from '../../src/config';
 
 /** A well-formed SID: the two-letter prefix followed by 32 hex digits derived from `n`. */
 export function sid(prefix: string, n = 1): string {

@@ -1,40 +1,83 @@
-import { parseSettings } from '../../src/lib/config';
+import { parseSettings } from '../../src/config';
 import {
-  asTransferFailure,
+  asFailure,
+  ConflictError,
+  type Failure,
   ForbiddenError,
+  IdempotencyKeyReusedError,
   InternalError,
   InvalidRequestError,
   MethodNotAllowedError,
   MisconfiguredError,
+  NotFoundError,
   PayloadTooLargeError,
-  type TransferFailure,
   TwilioApiError,
   UnauthenticatedError,
+  UnsupportedMediaTypeError,
   UpstreamConnectionLostError,
+  UpstreamMalformedAnswerError,
+  type UpstreamOperation,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-  type UpstreamOperation,
-} from '../../src/lib/errors';
-import { failureToHttp } from '../../src/lib/http-errors';
+} from '../../src/errors';
+import { type ErrorCode, failureToHttp } from '../../src/http/errors';
 import { requiredEnv } from './fixtures';
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/20001';
 
 function twilioAnswer(status: number, retryAfterSeconds?: number, operation: UpstreamOperation = 'invite'): TwilioApiError {
-  return new TwilioApiError(operation, status, 'Twilio said no', 20001, MORE_INFO, retryAfterSeconds);
+  return new TwilioApiError({
+    operation,
+    status,
+    twilioMessage: 'Twilio said no',
+    twilioCode: 20001,
+    moreInfo: MORE_INFO,
+    retryAfterSeconds,
+  });
 }
 
+/** One failure of every kind, with the contract's status and code: the compiler demands an entry for each kind. */
+const EVERY_KIND: Record<Failure['kind'], [Failure, number, ErrorCode]> = {
+  'method-not-allowed': [new MethodNotAllowedError(), 405, 'method_not_allowed'],
+  'unsupported-media-type': [new UnsupportedMediaTypeError('text/plain'), 415, 'unsupported_media_type'],
+  misconfigured: [new MisconfiguredError({ variable: 'TWILIO_FLEX_WORKSPACE_SID', problem: 'is not set' }), 500, 'misconfigured'],
+  unauthenticated: [new UnauthenticatedError('no credential'), 401, 'unauthenticated'],
+  forbidden: [new ForbiddenError('role not allowed'), 403, 'forbidden'],
+  'invalid-request': [new InvalidRequestError([{ field: 'priority', message: 'must be a whole number' }]), 400, 'invalid_request'],
+  'payload-too-large': [new PayloadTooLargeError([{ field: 'attributes', message: 'too large' }]), 413, 'payload_too_large'],
+  'not-found': [new NotFoundError({ field: 'taskSid', message: 'No such task in the workspace.' }), 404, 'not_found'],
+  conflict: [new ConflictError({ message: 'still in progress', retryAfterSeconds: 1 }), 409, 'conflict'],
+  'idempotency-key-reused': [new IdempotencyKeyReusedError(), 422, 'idempotency_key_reused'],
+  'twilio-api': [twilioAnswer(400), 422, 'upstream_rejected'],
+  'upstream-unavailable': [new UpstreamUnavailableError('invite'), 503, 'upstream_unavailable'],
+  'upstream-connection-lost': [new UpstreamConnectionLostError('invite'), 502, 'upstream_error'],
+  'upstream-malformed-answer': [new UpstreamMalformedAnswerError('invite', { detail: 'not JSON' }), 502, 'upstream_error'],
+  'upstream-timeout': [new UpstreamTimeoutError('invite'), 504, 'upstream_timeout'],
+  internal: [new InternalError({ cause: new TypeError('x is undefined') }), 500, 'internal_error'],
+};
+
 describe('failureToHttp: status and code for each failure', () => {
-  test.each<[string, TransferFailure, number, string]>([
-    ['invalid request', new InvalidRequestError([{ field: 'priority', message: 'must be a whole number' }]), 400, 'invalid_request'],
-    ['unauthenticated', new UnauthenticatedError('no credential'), 401, 'unauthenticated'],
-    ['forbidden', new ForbiddenError('role not allowed'), 403, 'forbidden'],
-    ['not POST', new MethodNotAllowedError(), 405, 'method_not_allowed'],
-    ['payload too large', new PayloadTooLargeError([{ field: 'attributes', message: 'too large' }]), 413, 'payload_too_large'],
-    ['misconfigured', new MisconfiguredError('TWILIO_FLEX_WORKSPACE_SID', 'is not set'), 500, 'misconfigured'],
+  test.each(Object.entries(EVERY_KIND))('%s', (kind, [failure, status, code]) => {
+    expect(failure.kind).toBe(kind);
+    const answer = failureToHttp(failure);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expect(answer.body.error.message.length).toBeGreaterThan(0);
+  });
+
+  test('every failure class carries its own name and keeps what caused it', () => {
+    const cause = new Error('socket hang up');
+    const failure = new UpstreamConnectionLostError('invite', { cause });
+    expect(failure.name).toBe('UpstreamConnectionLostError');
+    expect(failure.cause).toBe(cause);
+    for (const [instance] of Object.values(EVERY_KIND)) expect(instance.name).toBe(instance.constructor.name);
+  });
+
+  test.each<[string, Failure, number, string]>([
     ['validator unreachable', new UpstreamUnavailableError('token-validation'), 503, 'upstream_unavailable'],
-    ['Twilio unreachable', new UpstreamUnavailableError('invite'), 503, 'upstream_unavailable'],
-    ['no answer within the deadline', new UpstreamTimeoutError('invite'), 504, 'upstream_timeout'],
+    ['validator timed out', new UpstreamTimeoutError('token-validation'), 504, 'upstream_timeout'],
+    ['Twilio unreachable for the task fetch', new UpstreamUnavailableError('task-fetch'), 503, 'upstream_unavailable'],
+    ['Sync unreachable', new UpstreamUnavailableError('idempotency-claim'), 503, 'upstream_unavailable'],
     ['Twilio 404', twilioAnswer(404), 404, 'not_found'],
     ['Twilio 404 on participant lookup', twilioAnswer(404, undefined, 'participant-lookup'), 404, 'not_found'],
     ['Twilio 409', twilioAnswer(409), 409, 'conflict'],
@@ -45,6 +88,7 @@ describe('failureToHttp: status and code for each failure', () => {
     ['Twilio 422', twilioAnswer(422), 422, 'upstream_rejected'],
     ['Twilio 401 (own credentials)', twilioAnswer(401), 502, 'upstream_error'],
     ['Twilio 403 (own credentials)', twilioAnswer(403), 502, 'upstream_error'],
+    ['Twilio 401 to the token validation (own credentials)', twilioAnswer(401, undefined, 'token-validation'), 502, 'upstream_error'],
     ['Twilio 500', twilioAnswer(500), 502, 'upstream_error'],
     ['Twilio 502', twilioAnswer(502), 502, 'upstream_error'],
     ['Twilio 503 after retries', twilioAnswer(503), 502, 'upstream_error'],
@@ -53,22 +97,139 @@ describe('failureToHttp: status and code for each failure', () => {
     const answer = failureToHttp(failure);
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
-    expect(typeof answer.body.error.message).toBe('string');
-    expect(answer.body.error.message.length).toBeGreaterThan(0);
-  });
-
-  test('a connection lost mid-request is reported as an upstream failure, never as the caller’s fault', () => {
-    const answer = failureToHttp(new UpstreamConnectionLostError('invite'));
-    expect(answer.status).toBeGreaterThanOrEqual(500);
-    expect(['upstream_error', 'upstream_unavailable', 'upstream_timeout']).toContain(answer.body.error.code);
   });
 
   test('Twilio refusing the function’s own credentials is never reported as the caller’s 401/403', () => {
     for (const status of [401, 403]) {
-      for (const operation of ['participant-lookup', 'invite', 'participant-close'] as const) {
-        expect(failureToHttp(twilioAnswer(status, undefined, operation)).status).toBe(502);
+      for (const operation of ['participant-lookup', 'invite', 'participant-close', 'task-fetch', 'idempotency-claim'] as const) {
+        const answer = failureToHttp(twilioAnswer(status, undefined, operation));
+        expect(answer.status).toBe(502);
+        expect(answer.body.error.message).toMatch(/ACCOUNT_SID and AUTH_TOKEN/);
       }
     }
+  });
+});
+
+describe('failureToHttp: what the caller is told about Twilio’s state', () => {
+  test.each<[string, Failure]>([
+    ['the connection broke', new UpstreamConnectionLostError('invite')],
+    [
+      'the answer was not understood',
+      new UpstreamMalformedAnswerError('invite', { detail: 'a success status with a body that is not the resource' }),
+    ],
+    ['no answer in time', new UpstreamTimeoutError('invite')],
+    ['Twilio answered 500', twilioAnswer(500)],
+    ['Twilio answered 504', twilioAnswer(504)],
+  ])('invite, %s: the invite may have been created, and the way to find out is said', (_label, failure) => {
+    const message = failureToHttp(failure).body.error.message;
+    expect(message).toContain('may have been created');
+    expect(message).toContain('Idempotency-Key');
+  });
+
+  test.each<[string, Failure]>([
+    ['unreachable (nothing was sent)', new UpstreamUnavailableError('invite')],
+    ['rate limited', twilioAnswer(429)],
+    ['503 after retries (Twilio did not act)', twilioAnswer(503)],
+    ['rejected', twilioAnswer(400)],
+  ])('invite %s: never says it may have been created', (_label, failure) => {
+    expect(failureToHttp(failure).body.error.message).not.toContain('may have been created');
+  });
+
+  test.each<[string, Failure]>([
+    ['the task fetch timed out', new UpstreamTimeoutError('task-fetch')],
+    ['the participant list was not understood', new UpstreamMalformedAnswerError('participant-lookup', { detail: 'not JSON' })],
+    ['the Sync claim connection broke', new UpstreamConnectionLostError('idempotency-claim')],
+  ])('a read before the invite failed (%s): nothing was created', (_label, failure) => {
+    const message = failureToHttp(failure).body.error.message;
+    expect(message).toContain('Nothing was created');
+    expect(message).not.toContain('may have been created');
+  });
+
+  test('the participant close failing: the invite stands', () => {
+    expect(failureToHttp(new UpstreamTimeoutError('participant-close')).body.error.message).toContain('The invite was created');
+  });
+
+  test('recording the result failing after the invite: the transfer was made', () => {
+    const message = failureToHttp(new UpstreamTimeoutError('idempotency-record')).body.error.message;
+    expect(message).toContain('The transfer was made');
+    expect(message).not.toContain('Nothing was created');
+  });
+
+  test('a task cancel whose outcome is unknown says the transfer may have been canceled', () => {
+    expect(failureToHttp(new UpstreamConnectionLostError('task-cancel')).body.error.message).toMatch(/may have been canceled/);
+    expect(failureToHttp(new UpstreamUnavailableError('task-cancel')).body.error.message).toContain('Nothing was canceled');
+  });
+
+  test('the token validator unreachable or slow: the Flex token could not be validated', () => {
+    expect(failureToHttp(new UpstreamUnavailableError('token-validation')).body.error.message).toMatch(/Flex token could not be validated/);
+    expect(failureToHttp(new UpstreamTimeoutError('token-validation')).body.error.message).toMatch(/Flex token could not be validated/);
+  });
+});
+
+describe('failureToHttp: 401 and the Basic challenge', () => {
+  test('no WWW-Authenticate unless the failure challenges for Basic', () => {
+    expect(failureToHttp(new UnauthenticatedError('no credential')).headers).not.toHaveProperty('WWW-Authenticate');
+  });
+
+  test('a Basic challenge names the realm', () => {
+    const failure = new UnauthenticatedError('no credential');
+    failure.challengeBasic = true;
+    expect(failureToHttp(failure).headers['WWW-Authenticate']).toMatch(/^Basic realm="[^"]+"/);
+  });
+
+  test('every 401 says the same thing, whatever the reason', () => {
+    const messages = ['no credential', 'the Basic credentials were refused', 'the Flex token was rejected'].map(
+      (reason) => failureToHttp(new UnauthenticatedError(reason)).body.error.message,
+    );
+    expect(new Set(messages).size).toBe(1);
+    expect(messages[0]).not.toMatch(/refused|rejected/);
+  });
+
+  test.each<Failure>([new ForbiddenError('no'), new InvalidRequestError([]), twilioAnswer(401)])(
+    'no other failure challenges (%p)',
+    (failure) => {
+      expect(failureToHttp(failure).headers).not.toHaveProperty('WWW-Authenticate');
+    },
+  );
+});
+
+describe('failureToHttp: Retry-After', () => {
+  test.each([1, 7, 30])('429: the seconds Twilio asked for (%i s)', (seconds) => {
+    expect(failureToHttp(twilioAnswer(429, seconds)).headers['Retry-After']).toBe(String(seconds));
+  });
+
+  test.each([[undefined], [0], [2.5]])('429: a positive whole number of seconds, never shorter than asked (%p)', (seconds) => {
+    const header = failureToHttp(twilioAnswer(429, seconds)).headers['Retry-After'];
+    expect(header).toMatch(/^[1-9]\d*$/);
+    expect(Number(header)).toBeGreaterThanOrEqual(seconds ?? 0);
+  });
+
+  test.each([
+    ['the validation bound of this instance', new UpstreamUnavailableError('token-validation', { retryAfterSeconds: 1 }), '1'],
+    ['Twilio asked for 4 s', new UpstreamUnavailableError('invite', { retryAfterSeconds: 4 }), '4'],
+    ['a fraction is rounded up', new UpstreamUnavailableError('idempotency-claim', { retryAfterSeconds: 0.2 }), '1'],
+  ])('503 carries Retry-After when known (%s)', (_label, failure, header) => {
+    const answer = failureToHttp(failure);
+    expect(answer.status).toBe(503);
+    expect(answer.headers['Retry-After']).toBe(header);
+  });
+
+  test('503 without a known delay carries no Retry-After', () => {
+    expect(failureToHttp(new UpstreamUnavailableError('invite')).headers).not.toHaveProperty('Retry-After');
+  });
+
+  test('409 while the same Idempotency-Key is in progress carries Retry-After', () => {
+    const answer = failureToHttp(new ConflictError({ message: 'in progress', retryAfterSeconds: 1 }));
+    expect(answer.status).toBe(409);
+    expect(answer.headers['Retry-After']).toBe('1');
+  });
+
+  test('409 that retrying cannot fix (a transfer no longer pending) carries no Retry-After', () => {
+    expect(failureToHttp(new ConflictError({ message: 'already accepted' })).headers).not.toHaveProperty('Retry-After');
+  });
+
+  test.each([400, 404, 409, 500, 503])('no Retry-After header on a Twilio %i', (status) => {
+    expect(failureToHttp(twilioAnswer(status, 5)).headers).not.toHaveProperty('Retry-After');
   });
 });
 
@@ -86,6 +247,11 @@ describe('failureToHttp: details and Twilio fields', () => {
     expect(failureToHttp(new PayloadTooLargeError(problems)).body.error.details).toEqual(problems);
   });
 
+  test('404 found before anything was changed names the field', () => {
+    const answer = failureToHttp(new NotFoundError({ field: 'taskSid', message: 'No such task.' }));
+    expect(answer.body.error.details).toEqual([{ field: 'taskSid', message: 'No such task.' }]);
+  });
+
   test.each([400, 404, 409, 422])('Twilio %i: twilioCode and moreInfo are passed on', (status) => {
     const error = failureToHttp(twilioAnswer(status)).body.error;
     expect(error.twilioCode).toBe(20001);
@@ -93,26 +259,10 @@ describe('failureToHttp: details and Twilio fields', () => {
   });
 
   test('422 without a Twilio code carries no invented twilioCode/moreInfo', () => {
-    const error = failureToHttp(new TwilioApiError('invite', 400, undefined, undefined, undefined, undefined)).body.error;
+    const error = failureToHttp(new TwilioApiError({ operation: 'invite', status: 400 })).body.error;
     expect(error.code).toBe('upstream_rejected');
     expect(error.twilioCode).toBeUndefined();
     expect(error.moreInfo).toBeUndefined();
-  });
-});
-
-describe('failureToHttp: 429 Retry-After', () => {
-  test.each([1, 7, 30])('Retry-After is the seconds Twilio asked for (%i s)', (seconds) => {
-    expect(failureToHttp(twilioAnswer(429, seconds)).headers['Retry-After']).toBe(String(seconds));
-  });
-
-  test.each([[undefined], [0], [2.5]])('Retry-After is a positive whole number of seconds, never shorter than asked (%p)', (seconds) => {
-    const header = failureToHttp(twilioAnswer(429, seconds)).headers['Retry-After'];
-    expect(header).toMatch(/^[1-9]\d*$/);
-    expect(Number(header)).toBeGreaterThanOrEqual(seconds ?? 0);
-  });
-
-  test.each([400, 404, 409, 500, 503])('no Retry-After header on a Twilio %i', (status) => {
-    expect(failureToHttp(twilioAnswer(status, 5)).headers).not.toHaveProperty('Retry-After');
   });
 });
 
@@ -125,7 +275,7 @@ describe('failureToHttp: nothing secret or internal leaks', () => {
     } catch (error) {
       thrown = error;
     }
-    const answer = failureToHttp(asTransferFailure(thrown));
+    const answer = failureToHttp(asFailure(thrown));
     expect(answer.status).toBe(500);
     expect(answer.body.error.code).toBe('misconfigured');
     expect(answer.body.error.message).toContain('AUTH_TOKEN');
@@ -134,7 +284,10 @@ describe('failureToHttp: nothing secret or internal leaks', () => {
 
   test('an unexpected exception becomes a JSON 500 without its message or stack trace', () => {
     const defect = new TypeError('Cannot read properties of undefined (reading "sid") token=eyJabc');
-    const answer = failureToHttp(asTransferFailure(defect));
+    const failure = asFailure(defect);
+    expect(failure.kind).toBe('internal');
+    expect(failure.cause).toBe(defect);
+    const answer = failureToHttp(failure);
     expect(answer.status).toBe(500);
     const text = JSON.stringify(answer);
     expect(text).not.toContain('eyJabc');
@@ -143,12 +296,17 @@ describe('failureToHttp: nothing secret or internal leaks', () => {
     expect(answer.body.error).not.toHaveProperty('stack');
   });
 
-  test.each<[string, TransferFailure]>([
-    ['invalid request', new InvalidRequestError([{ field: 'priority', message: 'bad' }])],
-    ['Twilio 500', twilioAnswer(500)],
-    ['timeout', new UpstreamTimeoutError('invite')],
-    ['internal', new InternalError('TypeError')],
-  ])('%s: the body holds only the contract’s error fields', (_label, failure) => {
+  test('a thrown value that is not an Error is an internal failure too', () => {
+    expect(failureToHttp(asFailure('a string')).status).toBe(500);
+    expect(failureToHttp(asFailure(undefined)).body.error.code).toBe('internal_error');
+  });
+
+  test('a failure of ours passes through asFailure unchanged', () => {
+    const failure = new ForbiddenError('no');
+    expect(asFailure(failure)).toBe(failure);
+  });
+
+  test.each(Object.entries(EVERY_KIND))('%s: the body holds only the contract’s error fields', (_kind, [failure]) => {
     const answer = failureToHttp(failure);
     expect(Object.keys(answer.body)).toEqual(['error']);
     for (const key of Object.keys(answer.body.error)) {

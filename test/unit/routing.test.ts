@@ -1,7 +1,10 @@
-import type { Caller } from '../../src/lib/auth/authenticate';
-import type { Environment } from '../../src/lib/config';
-import { buildRouting } from '../../src/lib/routing';
-import { parseTransferRequest, type TargetType } from '../../src/lib/transfer-request';
+import type { Environment } from '../../src/config';
+import type { Caller } from '../../src/core/authenticate';
+import { buildRouting, SERVER_ATTRIBUTE_KEYS } from '../../src/core/routing';
+import { parseTransferRequest, type TargetType } from '../../src/core/transfer-request';
+import { asFailure } from '../../src/errors';
+import { failureToHttp } from '../../src/http/errors';
+import type { WorkspaceTask } from '../../src/twilio/taskrouter';
 import { settingsWith, sid, WORKSPACE_SID } from './fixtures';
 
 const INTERACTION = sid('KD', 1);
@@ -36,12 +39,45 @@ const CONTRACT_KEYS = [
   'attributes',
 ];
 
-/** The routing.properties sent to Twilio for these request fields, as the pipeline builds them. */
-function propertiesFor(target: TargetType, fields: Record<string, unknown>, caller: Caller = flexCaller, env: Environment = {}) {
+/** The routing.properties sent to Twilio for these request fields, as the transfer builds them. */
+function propertiesFor(
+  target: TargetType,
+  fields: Record<string, unknown>,
+  caller: Caller = flexCaller,
+  env: Environment = {},
+  originalTask?: WorkspaceTask,
+  requestKeyHash?: string,
+) {
   const settings = settingsWith(env);
+  // An agent transfer needs a queue from somewhere: the tests about other keys name one unless they say otherwise.
   const base = target === 'worker' ? { workerSid: WORKER } : { queueSid: QUEUE };
   const transfer = parseTransferRequest({ interactionSid: INTERACTION, channelSid: CHANNEL, ...base, ...fields }, target, settings);
-  return buildRouting(transfer, caller, settings).properties;
+  return buildRouting({ transfer, caller, settings, originalTask, requestKeyHash }).properties;
+}
+
+/** The task being transferred, as fetched from TaskRouter. */
+function originalTask(overrides: Partial<WorkspaceTask> = {}): WorkspaceTask {
+  return {
+    sid: TASK,
+    attributes: {},
+    taskChannelUniqueName: undefined,
+    workflowSid: undefined,
+    queueSid: undefined,
+    assignmentStatus: 'assigned',
+    etag: undefined,
+    ...overrides,
+  };
+}
+
+/** What the caller is told when routing cannot be built. */
+function refusalOf(target: TargetType, fields: Record<string, unknown>, env: Environment = {}, task?: WorkspaceTask) {
+  try {
+    propertiesFor(target, fields, flexCaller, env, task);
+  } catch (error) {
+    const answer = failureToHttp(asFailure(error));
+    return { status: answer.status, code: answer.body.error.code, details: answer.body.error.details ?? [] };
+  }
+  throw new Error('expected the routing to be refused, but it was built');
 }
 
 describe('buildRouting: routing.properties', () => {
@@ -56,12 +92,13 @@ describe('buildRouting: routing.properties', () => {
   });
 
   test.each(['worker', 'queue'] as const)('workspace_sid is TWILIO_FLEX_WORKSPACE_SID (%s transfer)', (target) => {
-    expect(propertiesFor(target, {}).workspace_sid).toBe(WORKSPACE_SID);
+    expect(propertiesFor(target, {}, flexCaller, withDefaults).workspace_sid).toBe(WORKSPACE_SID);
   });
 
   test('workspace_sid cannot be taken from the request, whatever the field is called', () => {
     const spoofed = sid('WS', 0xbad);
     const properties = propertiesFor('worker', {
+      queueSid: QUEUE,
       workspaceSid: spoofed,
       workspace_sid: spoofed,
       WorkspaceSid: spoofed,
@@ -82,6 +119,23 @@ describe('buildRouting: routing.properties', () => {
 
     test('is omitted when neither is set', () => {
       expect(propertiesFor('queue', {})).not.toHaveProperty('workflow_sid');
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, {}, originalTask())).not.toHaveProperty('workflow_sid');
+    });
+
+    test('TRANSFER_WORKFLOW_SID wins over the original task’s workflow', () => {
+      const task = originalTask({ workflowSid: sid('WW', 0x01d) });
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, withDefaults, task).workflow_sid).toBe(DEFAULT_WORKFLOW);
+    });
+
+    test('the request workflow wins over the original task’s', () => {
+      const requested = sid('WW', 0xe1);
+      const task = originalTask({ workflowSid: sid('WW', 0x01d) });
+      expect(propertiesFor('queue', { taskSid: TASK, workflowSid: requested }, flexCaller, {}, task).workflow_sid).toBe(requested);
+    });
+
+    test('the original task’s workflow when neither the request nor the setting names one', () => {
+      const task = originalTask({ workflowSid: sid('WW', 0x01d) });
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, {}, task).workflow_sid).toBe(sid('WW', 0x01d));
     });
   });
 
@@ -94,18 +148,47 @@ describe('buildRouting: routing.properties', () => {
       expect(propertiesFor('worker', {}, flexCaller, withDefaults).queue_sid).toBe(DEFAULT_AGENT_QUEUE);
     });
 
-    test('agent transfer: omitted when neither is set', () => {
-      expect(propertiesFor('worker', {})).not.toHaveProperty('queue_sid');
+    test('agent transfer: the setting wins over the original task’s queue', () => {
+      const task = originalTask({ queueSid: sid('WQ', 0x01d) });
+      expect(propertiesFor('worker', {}, flexCaller, withDefaults, task).queue_sid).toBe(DEFAULT_AGENT_QUEUE);
     });
 
-    test('queue transfer: always the requested queue, never TRANSFER_AGENT_QUEUE_SID', () => {
-      expect(propertiesFor('queue', {}, flexCaller, withDefaults).queue_sid).toBe(QUEUE);
+    test('agent transfer: the request queue wins over the original task’s queue', () => {
+      const task = originalTask({ queueSid: sid('WQ', 0x01d) });
+      expect(propertiesFor('worker', { queueSid: QUEUE, taskSid: TASK }, flexCaller, {}, task).queue_sid).toBe(QUEUE);
+    });
+
+    test('agent transfer: the original task’s queue when neither the request nor the setting names one', () => {
+      const task = originalTask({ queueSid: sid('WQ', 0x01d) });
+      expect(propertiesFor('worker', { taskSid: TASK }, flexCaller, {}, task).queue_sid).toBe(sid('WQ', 0x01d));
+    });
+
+    test('agent transfer: always sent together with worker_sid', () => {
+      const properties = propertiesFor('worker', {}, flexCaller, withDefaults);
+      expect(properties.worker_sid).toBe(WORKER);
+      expect(properties.queue_sid).toBeDefined();
+    });
+
+    test.each([
+      ['no original task', undefined],
+      ['an original task without a queue', originalTask()],
+    ])('agent transfer without any queue (%s) -> 400 naming queueSid and the setting that provides one', (_label, task) => {
+      const refusal = refusalOf('worker', {}, {}, task);
+      expect(refusal.status).toBe(400);
+      expect(refusal.code).toBe('invalid_request');
+      expect(refusal.details.map((detail) => detail.field)).toEqual(['queueSid']);
+      expect(refusal.details[0]?.message).toContain('TRANSFER_AGENT_QUEUE_SID');
+    });
+
+    test('queue transfer: always the requested queue, never TRANSFER_AGENT_QUEUE_SID nor the original task’s', () => {
+      const task = originalTask({ queueSid: sid('WQ', 0x01d) });
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, withDefaults, task).queue_sid).toBe(QUEUE);
     });
   });
 
   describe('worker_sid', () => {
     test('agent transfer: the requested worker', () => {
-      expect(propertiesFor('worker', {}).worker_sid).toBe(WORKER);
+      expect(propertiesFor('worker', { queueSid: QUEUE }).worker_sid).toBe(WORKER);
     });
 
     test('queue transfer: not sent, even for a Flex-token caller or a stray workerSid field', () => {
@@ -122,8 +205,27 @@ describe('buildRouting: routing.properties', () => {
       expect(propertiesFor('worker', {}, flexCaller, withDefaults).task_channel_unique_name).toBe(DEFAULT_TASK_CHANNEL);
     });
 
-    test('is omitted when neither is set', () => {
-      expect(propertiesFor('worker', {})).not.toHaveProperty('task_channel_unique_name');
+    test('is chat when neither the request, the original task nor the setting names one (never TaskRouter’s default)', () => {
+      expect(propertiesFor('worker', { queueSid: QUEUE }).task_channel_unique_name).toBe('chat');
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, {}, originalTask()).task_channel_unique_name).toBe('chat');
+    });
+
+    test('the original task’s channel wins over TRANSFER_TASK_CHANNEL', () => {
+      const task = originalTask({ taskChannelUniqueName: 'sms' });
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, withDefaults, task).task_channel_unique_name).toBe('sms');
+    });
+
+    test('the request taskChannel wins over the original task’s', () => {
+      const task = originalTask({ taskChannelUniqueName: 'sms' });
+      expect(propertiesFor('queue', { taskSid: TASK, taskChannel: 'voice' }, flexCaller, withDefaults, task).task_channel_unique_name).toBe(
+        'voice',
+      );
+    });
+
+    test('TRANSFER_TASK_CHANNEL when the original task has no channel', () => {
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, withDefaults, originalTask()).task_channel_unique_name).toBe(
+        DEFAULT_TASK_CHANNEL,
+      );
     });
   });
 
@@ -148,7 +250,7 @@ describe('buildRouting: routing.properties', () => {
 
 describe('buildRouting: task attributes', () => {
   test('request attributes are passed on alongside the server keys', () => {
-    const attributes = propertiesFor('worker', { attributes: { customer: { name: 'Ada' }, language: 'en' } }).attributes;
+    const attributes = propertiesFor('worker', { queueSid: QUEUE, attributes: { customer: { name: 'Ada' }, language: 'en' } }).attributes;
     expect(attributes).toMatchObject({ customer: { name: 'Ada' }, language: 'en' });
   });
 
@@ -156,7 +258,7 @@ describe('buildRouting: task attributes', () => {
     ['worker', WORKER],
     ['queue', QUEUE],
   ] as const)('%s transfer: transferTargetType and transferTargetSid name the target', (target, targetSid) => {
-    const attributes = propertiesFor(target, {}).attributes;
+    const attributes = propertiesFor(target, {}, flexCaller, withDefaults).attributes;
     expect(attributes.transferTargetType).toBe(target);
     expect(attributes.transferTargetSid).toBe(targetSid);
   });
@@ -166,11 +268,11 @@ describe('buildRouting: task attributes', () => {
     [{ transferType: 'warm' }, 'warm'],
     [{ transferType: 'cold', participantSid: sid('UT', 1) }, 'cold'],
   ])('transferType for %p is %s', (fields, expected) => {
-    expect(propertiesFor('worker', fields).attributes.transferType).toBe(expected);
+    expect(propertiesFor('worker', { queueSid: QUEUE, ...fields }).attributes.transferType).toBe(expected);
   });
 
   test('transferredByWorkerSid is the Flex-token caller’s worker', () => {
-    expect(propertiesFor('worker', {}, flexCaller).attributes.transferredByWorkerSid).toBe(CALLER_WORKER);
+    expect(propertiesFor('worker', { queueSid: QUEUE }, flexCaller).attributes.transferredByWorkerSid).toBe(CALLER_WORKER);
   });
 
   test.each([
@@ -201,9 +303,10 @@ describe('buildRouting: task attributes', () => {
       transferType: 'cold',
       transferredByWorkerSid: sid('WK', 0xbad),
       transferredFromTaskSid: sid('WT', 0xbad),
+      transferRequestKey: 'f'.repeat(64),
       kept: 'yes',
     };
-    const attributes = propertiesFor('worker', { taskSid: TASK, attributes: encode(spoof) }, flexCaller).attributes;
+    const attributes = propertiesFor('worker', { queueSid: QUEUE, taskSid: TASK, attributes: encode(spoof) }, flexCaller).attributes;
     expect(attributes).toEqual({
       kept: 'yes',
       transferTargetType: 'worker',
@@ -212,5 +315,118 @@ describe('buildRouting: task attributes', () => {
       transferredByWorkerSid: CALLER_WORKER,
       transferredFromTaskSid: TASK,
     });
+  });
+});
+
+describe('buildRouting: the original task’s attributes (taskSid given)', () => {
+  const ORIGINAL_ATTRIBUTES = {
+    customerName: 'Ada',
+    language: 'fr',
+    channelType: 'web',
+    customers: { phone: '+15550100' },
+    conversations: { conversation_id: 'WT-original-conversation', segment_link: 'abc', media: 'chat' },
+  };
+
+  function attributesFor(fields: Record<string, unknown>, task: WorkspaceTask, caller: Caller = flexCaller, requestKeyHash?: string) {
+    return propertiesFor('queue', { taskSid: TASK, ...fields }, caller, {}, task, requestKeyHash).attributes;
+  }
+
+  test('are carried to the new task', () => {
+    const attributes = attributesFor({}, originalTask({ attributes: ORIGINAL_ATTRIBUTES }));
+    expect(attributes).toMatchObject(ORIGINAL_ATTRIBUTES);
+  });
+
+  test('the request’s attributes are laid over them, top-level keys replaced whole', () => {
+    const attributes = attributesFor(
+      { attributes: { language: 'en', customers: { email: 'ada@example.com' }, reason: 'billing' } },
+      originalTask({ attributes: ORIGINAL_ATTRIBUTES }),
+    );
+    expect(attributes.language).toBe('en');
+    expect(attributes.reason).toBe('billing');
+    expect(attributes.customerName).toBe('Ada');
+    expect(attributes.customers).toEqual({ email: 'ada@example.com' });
+  });
+
+  test('the conversations object is merged one level deep, the request winning key by key', () => {
+    const attributes = attributesFor(
+      { attributes: { conversations: { media: 'voice', outcome: 'transferred' } } },
+      originalTask({ attributes: ORIGINAL_ATTRIBUTES }),
+    );
+    expect(attributes.conversations).toEqual({
+      conversation_id: 'WT-original-conversation',
+      segment_link: 'abc',
+      media: 'voice',
+      outcome: 'transferred',
+    });
+  });
+
+  test('conversation_id is kept from the original, whatever the request says', () => {
+    const attributes = attributesFor(
+      { attributes: { conversations: { conversation_id: 'spoofed' } } },
+      originalTask({ attributes: ORIGINAL_ATTRIBUTES }),
+    );
+    expect((attributes.conversations as Record<string, unknown>).conversation_id).toBe('WT-original-conversation');
+  });
+
+  test.each([
+    ['no attributes', {}],
+    ['conversations without an id', { conversations: { media: 'chat' } }],
+    ['conversations that is not an object', { conversations: 'chat' }],
+  ])('conversation_id is set to the original task’s SID when it has none (%s)', (_label, attributes) => {
+    const sent = attributesFor({}, originalTask({ attributes }));
+    expect((sent.conversations as Record<string, unknown>).conversation_id).toBe(TASK);
+  });
+
+  test('without an original task, no conversations object is invented', () => {
+    expect(propertiesFor('queue', {})).not.toHaveProperty('attributes.conversations');
+    expect(propertiesFor('queue', { attributes: { conversations: { media: 'chat' } } }).attributes.conversations).toEqual({
+      media: 'chat',
+    });
+  });
+
+  test('server keys win, and stale server keys of the original (an earlier transfer’s) are removed', () => {
+    const stale = {
+      transferTargetType: 'worker',
+      transferTargetSid: sid('WK', 0x01d),
+      transferType: 'cold',
+      transferredByWorkerSid: sid('WK', 0x01d),
+      transferredFromTaskSid: sid('WT', 0x01d),
+      transferRequestKey: 'e'.repeat(64),
+    };
+    const attributes = attributesFor({}, originalTask({ attributes: { ...stale, customerName: 'Ada' } }), signatureCaller);
+    expect(attributes).toEqual({
+      customerName: 'Ada',
+      conversations: { conversation_id: TASK },
+      transferTargetType: 'queue',
+      transferTargetSid: QUEUE,
+      transferType: 'warm',
+      transferredFromTaskSid: TASK,
+    });
+    for (const key of ['transferredByWorkerSid', 'transferRequestKey']) expect(attributes).not.toHaveProperty(key);
+  });
+
+  test('transferRequestKey is the Idempotency-Key’s hash when there is one', () => {
+    const hash = 'a'.repeat(64);
+    const attributes = attributesFor({ attributes: { transferRequestKey: 'spoofed' } }, originalTask(), flexCaller, hash);
+    expect(attributes.transferRequestKey).toBe(hash);
+  });
+
+  test('every server key is one the service sets itself', () => {
+    const attributes = propertiesFor(
+      'worker',
+      { queueSid: QUEUE, taskSid: TASK },
+      flexCaller,
+      {},
+      originalTask(),
+      'b'.repeat(64),
+    ).attributes;
+    for (const key of SERVER_ATTRIBUTE_KEYS) expect(attributes).toHaveProperty(key);
+  });
+
+  test('the original task’s attributes are not changed by building the new ones', () => {
+    const attributes = { conversations: { media: 'chat' }, transferType: 'cold' };
+    const task = originalTask({ attributes });
+    attributesFor({ attributes: { conversations: { media: 'voice' } } }, task);
+    expect(task.attributes).toEqual({ conversations: { media: 'chat' }, transferType: 'cold' });
   });
 });

@@ -1,8 +1,8 @@
-import { asTransferFailure } from '../../src/lib/errors';
-import { failureToHttp } from '../../src/lib/http-errors';
-import { parseTransferRequest, type TargetType } from '../../src/lib/transfer-request';
+import type { Settings } from '../../src/config';
+import { parseTransferRequest, type TargetType } from '../../src/core/transfer-request';
+import { asFailure } from '../../src/errors';
+import { failureToHttp } from '../../src/http/errors';
 import { settingsWith, sid } from './fixtures';
-import type { Settings } from '../../src/lib/config';
 
 const INTERACTION = sid('KD', 1);
 const CHANNEL = sid('UO', 2);
@@ -43,7 +43,7 @@ function refusalOf(params: Record<string, unknown>, target: TargetType = 'worker
     thrown = error;
   }
   if (thrown === undefined) throw new Error('expected the request to be refused, but it was accepted');
-  const answer = failureToHttp(asTransferFailure(thrown));
+  const answer = failureToHttp(asFailure(thrown));
   return {
     status: answer.status,
     code: answer.body.error.code,
@@ -198,13 +198,13 @@ describe('parseTransferRequest: priority and timeout', () => {
     [1, 1],
     ['1', 1],
     ['30', 30],
-    [2592000, 2592000],
-    ['2592000', 2592000],
+    [1209600, 1209600],
+    ['1209600', 1209600],
   ])('timeout %p is accepted as %p', (given, expected) => {
     expect(parseTransferRequest(queueParams({ timeout: given }), 'queue', defaultSettings).timeout).toBe(expected);
   });
 
-  test.each([[0], ['0'], [2592001], ['2592001'], ['5.5'], ['-1'], ['abc'], ['30s'], [1.5], [false]])(
+  test.each([[0], ['0'], [1209601], ['1209601'], [2592000], ['5.5'], ['-1'], ['abc'], ['30s'], [1.5], [false]])(
     'timeout %p -> 400 naming timeout',
     (given) => {
       const refusal = refusalOf(queueParams({ timeout: given }), 'queue');
@@ -355,7 +355,7 @@ describe('parseTransferRequest: reporting', () => {
     } catch (error) {
       thrown = error;
     }
-    const details = failureToHttp(asTransferFailure(thrown)).body.error.details ?? [];
+    const details = failureToHttp(asFailure(thrown)).body.error.details ?? [];
     expect(details.length).toBeGreaterThan(0);
     for (const problem of details) {
       expect(typeof problem.message).toBe('string');

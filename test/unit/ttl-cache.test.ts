@@ -1,4 +1,4 @@
-import { TtlCache } from '../../src/lib/auth/ttl-cache';
+import { TtlCache } from '../../src/core/ttl-cache';
 
 /** A cache with a clock the test moves by hand. */
 function cacheWithClock(maxEntries = 10) {

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
-import { hasValidTwilioSignature, type SignedRequest, signedUrlCandidates } from '../../src/lib/auth/twilio-signature';
-import { readIncomingRequest } from '../../src/lib/incoming';
+import { hasValidTwilioSignature, type SignedRequest, signedUrlCandidates } from '../../src/core/twilio-signature';
+import { readIncomingRequest } from '../../src/http/incoming';
 import { AUTH_TOKEN, sid } from './fixtures';
 
 const DOMAIN = 'example-1234.twil.io';
@@ -154,7 +154,7 @@ describe('hasValidTwilioSignature: the runtime’s `request` key', () => {
   }
 
   function signedAsReceived(event: Record<string, unknown>): boolean {
-    const incoming = readIncomingRequest(event, DOMAIN, PATH);
+    const incoming = readIncomingRequest({ event, domainName: DOMAIN, path: PATH });
     const signature = incoming.headers['x-twilio-signature'];
     const contentType = incoming.headers['content-type'];
     return hasValidTwilioSignature(
