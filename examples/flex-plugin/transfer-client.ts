@@ -1,273 +1,193 @@
 /**
- * A typed, dependency-free client for the transfer functions, for Flex UI
- * plugins (copy this file into your plugin). It needs only `fetch` and
- * `AbortController`, which Flex UI browsers and Node 20+ provide.
+ * A typed, dependency-free client for the transfer functions, meant to be
+ * copied into a Flex UI plugin. It needs `fetch`, `AbortController`,
+ * `URLSearchParams` and `crypto.randomUUID`, which Flex UI browsers and
+ * Node 20+ provide.
  *
- * Authentication: the agent's Flex token goes in an `Authorization: Bearer`
- * header, never in the body. Pass `token: () => manager.user.token` so that
- * every call uses the current (refreshed) token.
+ * Every request is a CORS "simple request": a form body carrying the agent's
+ * token in the `Token` field and no custom header, so a browser sends it
+ * without an OPTIONS preflight.
  *
- * Every answer other than 201 becomes a subclass of `TransferError`, chosen by
- * the answer's `error.code`; `switch (error.code)` narrows the union
- * `AnyTransferError`.
+ * Each transfer or cancel is one user action with its own idempotency key.
+ * Answers that mean "not done yet" (no answer at all, 503, 504, and 409 with
+ * Retry-After) are retried with that same key, so the functions carry the
+ * action out at most once however many times it is sent.
  */
-
-// ---------------------------------------------------------------------------
-// Requests and results (see the project's contract, transfer-api.md)
-// ---------------------------------------------------------------------------
 
 export type TransferType = 'warm' | 'cold';
 export type ParticipantStatus = 'closed' | 'wrapup';
 
-/** Fields both functions accept. Optional fields left undefined are not sent. */
-export interface TransferOptions {
+export interface ChannelRef {
   /** `KD…`: `task.attributes.flexInteractionSid`. */
   interactionSid: string;
   /** `UO…`: `task.attributes.flexInteractionChannelSid`. */
   channelSid: string;
+}
+
+/** Fields both transfers accept. Fields left undefined are not sent. */
+export interface TransferFields extends ChannelRef {
+  /** `WT…`: the task being transferred; its attributes and channel carry over to the new task. */
+  taskSid?: string;
+  /** Task channel unique name, e.g. `chat` (default: the original task's). */
+  taskChannel?: string;
   /** `WW…`: a workflow other than the service's default. */
   workflowSid?: string;
-  /** Task channel unique name, e.g. `chat`. */
-  taskChannel?: string;
-  /** Extra attributes for the new task (the transfer keys are set by the function and cannot be overridden). */
+  /** Extra attributes for the new task; the keys the functions set themselves always win. */
   attributes?: Record<string, unknown>;
   priority?: number;
   /** Seconds. */
   timeout?: number;
   /** `warm` (default): you stay in the conversation. `cold`: you leave it once the invite exists. */
   transferType?: TransferType;
-  /**
-   * `UT…`: your participant in the channel, closed by a cold transfer. Usually
-   * left out: the function finds the participant whose routing properties name
-   * your worker.
-   */
+  /** `UT…`: your participant, closed by a cold transfer. Usually left out: the functions find it from your worker. */
   participantSid?: string;
   /** What your participant becomes in a cold transfer: `closed` (default) or `wrapup`. */
   participantStatus?: ParticipantStatus;
-  /** `WT…`: the task being transferred, recorded as `transferredFromTaskSid` on the new task. */
-  taskSid?: string;
 }
 
-export interface AgentTransferOptions extends TransferOptions {
+export interface AgentTransferRequest extends TransferFields {
   /** `WK…`: the agent to invite. */
   workerSid: string;
-  /** `WQ…`: the queue the new task goes through (default: the service's TRANSFER_AGENT_QUEUE_SID). */
+  /** `WQ…`: the queue the new task goes through (default: the service's TRANSFER_AGENT_QUEUE_SID, then the original task's). */
   queueSid?: string;
 }
 
-export interface QueueTransferOptions extends TransferOptions {
+export interface QueueTransferRequest extends TransferFields {
   /** `WQ…`: the queue to invite. */
   queueSid: string;
 }
 
-/** The 201 answer. */
+export interface TransferTarget {
+  type: 'worker' | 'queue';
+  sid: string;
+}
+
+/** The 201 body of a transfer. */
 export interface TransferResult {
   inviteSid: string;
   interactionSid: string;
   channelSid: string;
   /** The new task, when Twilio said which one it created. */
   taskSid: string | null;
-  target: { type: 'worker' | 'queue'; sid: string };
+  target: TransferTarget;
   transferType: TransferType;
-  /** Cold transfers: whether your participant was closed (false with a warning if that step failed after the invite). */
+  /** Cold transfers: whether your participant was closed (false, with a warning, if only that step failed). */
   participantClosed: boolean;
   warnings: string[];
 }
 
-export interface CallOptions {
-  /** Give up after this many milliseconds (default: the client's `timeoutMs`). */
-  timeoutMs?: number;
-  /** Abort from outside, e.g. when the component unmounts. */
-  signal?: AbortSignal;
+/** A transfer, plus whether the functions answered it from an earlier attempt with the same key. Both are successes. */
+export type TransferOutcome = TransferResult & { replayed: boolean };
+
+export interface PendingTransfer {
+  inviteSid: string;
+  /** The invite's task: what `cancelTransfer` cancels. */
+  taskSid: string | null;
+  target: TransferTarget;
+  transferType: TransferType;
+  /** `WK…` of the agent who transferred; null for Studio and other signed callers. */
+  transferredByWorkerSid: string | null;
+  /** ISO 8601. */
+  createdAt: string;
 }
 
-export interface TransferClientOptions {
-  /** The Functions service domain, e.g. `https://your-service-1234-dev.twil.io`. */
-  baseUrl: string;
-  /** The agent's Flex token; a function is called before every request (`() => manager.user.token`). */
-  token: string | (() => string | Promise<string>);
-  /** Per-call timeout in milliseconds; default 9500 (the functions answer within 9 s). */
-  timeoutMs?: number;
-  /** A `fetch` implementation; default the global one. */
-  fetch?: typeof fetch;
+export interface CancelTransferRequest extends ChannelRef {
+  /** `WT…`: the pending transfer's task (`PendingTransfer.taskSid`). */
+  taskSid: string;
+  /** Recorded by TaskRouter; default "Transfer canceled". */
+  reason?: string;
+}
+
+export interface CancelTransferResult {
+  taskSid: string;
+  canceled: true;
 }
 
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
 
+/** The codes the functions answer with. */
+const SERVER_ERROR_CODES = [
+  'invalid_request',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+  'upstream_rejected',
+  'rate_limited',
+  'misconfigured',
+  'internal_error',
+  'upstream_error',
+  'upstream_unavailable',
+  'upstream_timeout',
+] as const;
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** Failures found by the client itself. */
+export type ClientErrorCode =
+  /** The functions could not be reached, or the browser refused the answer (CORS). */
+  | 'network_error'
+  /** No answer within the call's time budget. */
+  | 'timeout'
+  /** An answer the contract does not describe. */
+  | 'unexpected_response';
+
+export type TransferErrorCode = ServerErrorCode | ClientErrorCode;
+
+const isServerErrorCode = (code: unknown): code is ServerErrorCode => (SERVER_ERROR_CODES as readonly unknown[]).includes(code);
+
 export interface FieldProblem {
   field: string;
   message: string;
 }
 
-/** The codes the functions answer with. */
-export type ServerErrorCode =
-  | 'invalid_request'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'upstream_rejected'
-  | 'rate_limited'
-  | 'misconfigured'
-  | 'internal_error'
-  | 'upstream_error'
-  | 'upstream_unavailable'
-  | 'upstream_timeout';
-
-/** Failures found by the client itself: no usable answer arrived. */
-export type ClientErrorCode = 'client_timeout' | 'network_error' | 'unexpected_response';
-
-export type TransferErrorCode = ServerErrorCode | ClientErrorCode;
-
-interface TransferErrorInit {
-  status: number;
-  message: string;
+interface TransferErrorDetails {
   details?: FieldProblem[];
   twilioCode?: number;
   moreInfo?: string;
   retryAfterSeconds?: number;
+  requestId?: string;
+  idempotencyKey?: string;
   cause?: unknown;
 }
 
-/** Base of every error this client throws. `status` is 0 when no HTTP answer was received. */
-export abstract class TransferError extends Error {
-  abstract readonly code: TransferErrorCode;
-  readonly status: number;
-  /** Every bad field (400 and 413). */
-  readonly details: readonly FieldProblem[] | undefined;
-  /** Twilio's own error code, when Twilio's answer caused the error (404, 409, 422, 429, 502). */
+/** Every failure this client reports. `switch (error.code)` to handle one. */
+export class TransferError extends Error {
+  override readonly name = 'TransferError';
+  /** Every bad field of a 400 or 413. */
+  readonly details: FieldProblem[] | undefined;
+  /** Twilio's own error code, when Twilio's answer caused the error. */
   readonly twilioCode: number | undefined;
-  /** Twilio's documentation link for `twilioCode`. */
   readonly moreInfo: string | undefined;
-  /** 429: seconds to wait before trying again, from the `Retry-After` header. */
+  /** From the `Retry-After` header (429, and a 409 that kept coming back). */
   readonly retryAfterSeconds: number | undefined;
+  /** The functions' `X-Request-Id`: quote it when you report a problem. */
+  readonly requestId: string | undefined;
+  /** The action's key: pass it as `CallOptions.idempotencyKey` to try the same action again without doing it twice. */
+  readonly idempotencyKey: string | undefined;
 
-  constructor(init: TransferErrorInit) {
-    super(init.message);
-    this.name = new.target.name;
-    // Set like ES2022's `cause` option, without needing the ES2022 library typings.
-    if (init.cause !== undefined) Object.defineProperty(this, 'cause', { value: init.cause, configurable: true, writable: true });
-    this.status = init.status;
-    this.details = init.details;
-    this.twilioCode = init.twilioCode;
-    this.moreInfo = init.moreInfo;
-    this.retryAfterSeconds = init.retryAfterSeconds;
+  constructor(
+    readonly code: TransferErrorCode,
+    message: string,
+    /** The HTTP status; 0 when no answer arrived. */
+    readonly status: number,
+    extra: TransferErrorDetails = {},
+  ) {
+    super(message);
+    // Set like ES2022's `cause` option, which older plugin build targets lack.
+    if (extra.cause !== undefined) Object.defineProperty(this, 'cause', { value: extra.cause, configurable: true, writable: true });
+    this.details = extra.details;
+    this.twilioCode = extra.twilioCode;
+    this.moreInfo = extra.moreInfo;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
+    this.requestId = extra.requestId;
+    this.idempotencyKey = extra.idempotencyKey;
   }
-}
-
-/** 400: the request is invalid; `details` lists every bad field. Nothing was sent to Twilio. */
-export class InvalidRequestError extends TransferError {
-  readonly code = 'invalid_request';
-}
-/** 401: the Flex token is missing, malformed or was rejected. */
-export class UnauthenticatedError extends TransferError {
-  readonly code = 'unauthenticated';
-}
-/** 403: your Flex role may not transfer, or the workflow is not allowed. */
-export class ForbiddenError extends TransferError {
-  readonly code = 'forbidden';
-}
-/** 404: Twilio does not know the interaction, channel or participant. */
-export class NotFoundError extends TransferError {
-  readonly code = 'not_found';
-}
-/** 405: the request had no body (never sent by this client). */
-export class MethodNotAllowedError extends TransferError {
-  readonly code = 'method_not_allowed';
-}
-/** 409: Twilio reported a conflict. */
-export class ConflictError extends TransferError {
-  readonly code = 'conflict';
-}
-/** 413: `attributes` is over 16384 bytes. */
-export class PayloadTooLargeError extends TransferError {
-  readonly code = 'payload_too_large';
-}
-/** 422: Twilio rejected the request (for example a queue or workflow of another workspace). */
-export class UpstreamRejectedError extends TransferError {
-  readonly code = 'upstream_rejected';
-}
-/** 429: Twilio is rate limiting; nothing was created. Wait `retryAfterSeconds`. */
-export class RateLimitedError extends TransferError {
-  readonly code = 'rate_limited';
-}
-/** 500: the service is misconfigured (the message names the setting). */
-export class MisconfiguredError extends TransferError {
-  readonly code = 'misconfigured';
-}
-/** 500: the function failed unexpectedly. */
-export class InternalServerError extends TransferError {
-  readonly code = 'internal_error';
-}
-/** 502: Twilio failed. The transfer may or may not have happened: check the conversation before retrying. */
-export class UpstreamError extends TransferError {
-  readonly code = 'upstream_error';
-}
-/** 503: Twilio or the token validator could not be reached. */
-export class UpstreamUnavailableError extends TransferError {
-  readonly code = 'upstream_unavailable';
-}
-/** 504: no answer from Twilio in time. The transfer may or may not have happened. */
-export class UpstreamTimeoutError extends TransferError {
-  readonly code = 'upstream_timeout';
-}
-/** No answer within the client's timeout. The transfer may or may not have happened. */
-export class TransferTimeoutError extends TransferError {
-  readonly code = 'client_timeout';
-}
-/** The request could not be sent or the connection broke (offline, DNS, CORS refused). */
-export class TransferNetworkError extends TransferError {
-  readonly code = 'network_error';
-}
-/** The answer was not one the contract describes (not JSON, or an unknown error code). */
-export class UnexpectedResponseError extends TransferError {
-  readonly code = 'unexpected_response';
-}
-
-export type AnyTransferError =
-  | InvalidRequestError
-  | UnauthenticatedError
-  | ForbiddenError
-  | NotFoundError
-  | MethodNotAllowedError
-  | ConflictError
-  | PayloadTooLargeError
-  | UpstreamRejectedError
-  | RateLimitedError
-  | MisconfiguredError
-  | InternalServerError
-  | UpstreamError
-  | UpstreamUnavailableError
-  | UpstreamTimeoutError
-  | TransferTimeoutError
-  | TransferNetworkError
-  | UnexpectedResponseError;
-
-type ErrorClass = new (init: TransferErrorInit) => AnyTransferError;
-
-const ERROR_CLASSES: Record<ServerErrorCode, ErrorClass> = {
-  invalid_request: InvalidRequestError,
-  unauthenticated: UnauthenticatedError,
-  forbidden: ForbiddenError,
-  not_found: NotFoundError,
-  method_not_allowed: MethodNotAllowedError,
-  conflict: ConflictError,
-  payload_too_large: PayloadTooLargeError,
-  upstream_rejected: UpstreamRejectedError,
-  rate_limited: RateLimitedError,
-  misconfigured: MisconfiguredError,
-  internal_error: InternalServerError,
-  upstream_error: UpstreamError,
-  upstream_unavailable: UpstreamUnavailableError,
-  upstream_timeout: UpstreamTimeoutError,
-};
-
-export function isTransferError(value: unknown): value is AnyTransferError {
-  return value instanceof TransferError;
 }
 
 // ---------------------------------------------------------------------------
@@ -278,24 +198,22 @@ export function isTransferError(value: unknown): value is AnyTransferError {
 export interface ConversationTaskLike {
   /** `WT…` (`ITask.sid` is the reservation, `WR…`). */
   taskSid?: string;
+  /** The task channel's unique name, e.g. `chat`. */
+  taskChannelUniqueName?: string;
   attributes?: unknown;
 }
 
-export type TaskTransferArgs = Pick<TransferOptions, 'interactionSid' | 'channelSid' | 'taskSid'>;
+export type TaskTransferArgs = Pick<TransferFields, 'interactionSid' | 'channelSid' | 'taskSid' | 'taskChannel'>;
 
 /**
- * The interaction, channel and task of a Flex Conversations task. Flex sets
- * `flexInteractionSid` and `flexInteractionChannelSid` on the task's attributes;
- * a task without them (a voice call, a legacy chat) cannot be transferred this
- * way and throws a TypeError.
- *
- * The agent's own participant SID is not a task attribute: leave
- * `participantSid` out and the function finds it from your worker.
+ * The interaction, channel, task and task channel of a Flex Conversations
+ * task. A task without `flexInteractionSid` / `flexInteractionChannelSid`
+ * attributes (a voice call, a legacy chat) cannot be transferred this way and
+ * throws a TypeError.
  */
 export function transferArgsFromTask(task: ConversationTaskLike): TaskTransferArgs {
-  const attributes = (typeof task.attributes === 'object' && task.attributes !== null ? task.attributes : {}) as Record<string, unknown>;
-  const interactionSid = attributes.flexInteractionSid;
-  const channelSid = attributes.flexInteractionChannelSid;
+  const attributes = isRecord(task.attributes) ? task.attributes : {};
+  const { flexInteractionSid: interactionSid, flexInteractionChannelSid: channelSid } = attributes;
   if (typeof interactionSid !== 'string' || !interactionSid.startsWith('KD')) {
     throw new TypeError('This task has no flexInteractionSid attribute: it is not a Flex Conversations task.');
   }
@@ -304,6 +222,9 @@ export function transferArgsFromTask(task: ConversationTaskLike): TaskTransferAr
   }
   const args: TaskTransferArgs = { interactionSid, channelSid };
   if (typeof task.taskSid === 'string' && task.taskSid.startsWith('WT')) args.taskSid = task.taskSid;
+  if (typeof task.taskChannelUniqueName === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(task.taskChannelUniqueName)) {
+    args.taskChannel = task.taskChannelUniqueName;
+  }
   return args;
 }
 
@@ -311,144 +232,259 @@ export function transferArgsFromTask(task: ConversationTaskLike): TaskTransferAr
 // The client
 // ---------------------------------------------------------------------------
 
-export const DEFAULT_TIMEOUT_MS = 9500;
-
-function stripUndefined(fields: object): Record<string, unknown> {
-  const defined: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) defined[name] = value;
-  return defined;
+export interface TransferClientOptions {
+  /** The Functions service domain, e.g. `https://your-service-1234-dev.twil.io`. */
+  baseUrl: string;
+  /** The agent's Flex token; pass a function (`() => manager.user.token`) so every attempt uses the current one. */
+  token: string | (() => string | Promise<string>);
+  /**
+   * `field` (default): the `Token` form field; no preflight. `bearer`: an
+   * `Authorization` header, which makes browsers send a preflight that the
+   * service's CORS answer must allow by name.
+   */
+  sendTokenAs?: 'field' | 'bearer';
+  /** Milliseconds one call may take, retries included; default 20000. */
+  budgetMs?: number;
+  /** Milliseconds one attempt may take; default 10000 (the functions answer within 9 s). */
+  attemptTimeoutMs?: number;
+  /** A `fetch` implementation; default the global one. */
+  fetch?: typeof fetch;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export interface CallOptions {
+  /** Abort from outside, e.g. when the component unmounts: the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Repeat an earlier action (`TransferError.idempotencyKey`) instead of starting a new one. */
+  idempotencyKey?: string;
 }
 
-function retryAfterSeconds(headers: Headers): number | undefined {
-  // A browser only lets a cross-origin page read Retry-After if the answer exposes it
-  // (Access-Control-Expose-Headers); otherwise this is undefined.
-  const value = headers.get('retry-after');
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value.trim());
-}
+export const DEFAULT_BUDGET_MS = 20_000;
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
+const FIRST_RETRY_DELAY_MS = 250;
+const MAX_RETRY_DELAY_MS = 2_000;
 
-function isTransferResult(value: unknown): value is TransferResult {
-  return (
-    isObject(value) &&
-    typeof value.inviteSid === 'string' &&
-    typeof value.interactionSid === 'string' &&
-    typeof value.channelSid === 'string' &&
-    isObject(value.target) &&
-    typeof value.participantClosed === 'boolean' &&
-    Array.isArray(value.warnings)
-  );
-}
-
-function errorFromAnswer(status: number, headers: Headers, body: unknown): AnyTransferError {
-  const error = isObject(body) && isObject(body.error) ? body.error : undefined;
-  const code = typeof error?.code === 'string' ? error.code : undefined;
-  const ErrorType =
-    code !== undefined && Object.prototype.hasOwnProperty.call(ERROR_CLASSES, code) ? ERROR_CLASSES[code as ServerErrorCode] : undefined;
-  if (error === undefined || ErrorType === undefined) {
-    return new UnexpectedResponseError({
-      status,
-      message: `The transfer service answered HTTP ${status}${code === undefined ? ' without an error code' : ` with an unknown code (${code})`}.`,
-    });
-  }
-  const init: TransferErrorInit = {
-    status,
-    message: typeof error.message === 'string' ? error.message : `The transfer failed (${code}).`,
-  };
-  if (Array.isArray(error.details)) {
-    init.details = error.details.filter(
-      (item): item is FieldProblem => isObject(item) && typeof item.field === 'string' && typeof item.message === 'string',
-    );
-  }
-  if (typeof error.twilioCode === 'number') init.twilioCode = error.twilioCode;
-  if (typeof error.moreInfo === 'string') init.moreInfo = error.moreInfo;
-  if (status === 429) init.retryAfterSeconds = retryAfterSeconds(headers);
-  return new ErrorType(init);
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
 }
 
 export class TransferClient {
   private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly budgetMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: TransferClientOptions) {
     const url = new URL(options.baseUrl); // throws on a relative or malformed URL
     this.baseUrl = url.origin + url.pathname.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') throw new TypeError('No fetch implementation: pass one as options.fetch.');
-    this.fetchImpl = fetchImpl;
+    // Called unbound, a browser's fetch throws "Illegal invocation".
+    this.fetchImpl = (input, init) => fetchImpl(input, init);
   }
 
   /** POST /transfer-to-agent: invite one agent (worker) to the conversation. */
-  transferToAgent(request: AgentTransferOptions, call: CallOptions = {}): Promise<TransferResult> {
-    return this.post('/transfer-to-agent', request, call);
+  transferToAgent(request: AgentTransferRequest, call: CallOptions = {}): Promise<TransferOutcome> {
+    return this.transfer('/transfer-to-agent', request, call);
   }
 
   /** POST /transfer-to-queue: invite a TaskRouter queue to the conversation. */
-  transferToQueue(request: QueueTransferOptions, call: CallOptions = {}): Promise<TransferResult> {
-    return this.post('/transfer-to-queue', request, call);
+  transferToQueue(request: QueueTransferRequest, call: CallOptions = {}): Promise<TransferOutcome> {
+    return this.transfer('/transfer-to-queue', request, call);
   }
 
-  private async token(): Promise<string> {
+  /** POST /list-transfers: the channel's transfers, newest first. */
+  async listTransfers(channel: ChannelRef, call: Pick<CallOptions, 'signal'> = {}): Promise<{ transfers: PendingTransfer[] }> {
+    const fields = { interactionSid: channel.interactionSid, channelSid: channel.channelSid };
+    const answer = await this.send('/list-transfers', fields, undefined, call.signal);
+    const body = answer.body;
+    if (answer.status === 200 && isRecord(body) && Array.isArray(body.transfers)) return { transfers: body.transfers as PendingTransfer[] };
+    throw unexpectedAnswer(answer);
+  }
+
+  /** POST /cancel-transfer: cancel a transfer nobody has accepted yet. */
+  async cancelTransfer(request: CancelTransferRequest, call: CallOptions = {}): Promise<CancelTransferResult> {
+    const idempotencyKey = call.idempotencyKey ?? crypto.randomUUID();
+    const answer = await this.send('/cancel-transfer', request, idempotencyKey, call.signal);
+    const body = answer.body;
+    if (answer.status === 200 && isRecord(body) && body.canceled === true && typeof body.taskSid === 'string') {
+      return { taskSid: body.taskSid, canceled: true };
+    }
+    throw unexpectedAnswer(answer, idempotencyKey);
+  }
+
+  private async transfer(path: string, request: TransferFields, call: CallOptions): Promise<TransferOutcome> {
+    const idempotencyKey = call.idempotencyKey ?? crypto.randomUUID();
+    const answer = await this.send(path, request, idempotencyKey, call.signal);
+    if (answer.status === 201 && isTransferResult(answer.body)) {
+      return { ...answer.body, replayed: answer.headers.get('idempotent-replayed') === 'true' };
+    }
+    throw unexpectedAnswer(answer, idempotencyKey);
+  }
+
+  /** Sends until an answer that is final, or until the budget is spent; a final error answer is thrown. */
+  private async send(path: string, fields: object, idempotencyKey: string | undefined, signal: AbortSignal | undefined): Promise<Answer> {
+    const deadline = Date.now() + this.budgetMs;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(path, fields, idempotencyKey, deadline, signal);
+      if (!(outcome instanceof TransferError) && !isRetryable(outcome)) {
+        if (outcome.status >= 200 && outcome.status < 300) return outcome;
+        throw errorFromAnswer(outcome, idempotencyKey);
+      }
+      const retryAfter = outcome instanceof TransferError ? NaN : retryAfterSeconds(outcome.headers);
+      const delayMs = Number.isNaN(retryAfter) ? backoffMs(attempt) : retryAfter * 1000;
+      if (Date.now() + delayMs >= deadline) {
+        throw outcome instanceof TransferError ? outcome : errorFromAnswer(outcome, idempotencyKey);
+      }
+      await sleep(delayMs, signal);
+    }
+  }
+
+  /** One request: its answer, or the TransferError of no answer. */
+  private async attempt(
+    path: string,
+    fields: object,
+    idempotencyKey: string | undefined,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer | TransferError> {
+    signal?.throwIfAborted();
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (typeof token !== 'string' || token === '') throw new TypeError('No Flex token: is the agent signed in?');
-    return token;
-  }
+    const bearer = this.options.sendTokenAs === 'bearer';
+    const body = formBody({ ...fields, idempotencyKey, ...(bearer ? {} : { Token: token }) });
 
-  private async post(path: string, request: TransferOptions, call: CallOptions): Promise<TransferResult> {
-    const token = await this.token();
     const controller = new AbortController();
-    const timeoutMs = call.timeoutMs ?? this.timeoutMs;
+    const timeoutMs = Math.max(0, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
-    const abortFromCaller = () => controller.abort(call.signal?.reason);
-    if (call.signal?.aborted) abortFromCaller();
-    call.signal?.addEventListener('abort', abortFromCaller, { once: true });
-
+    const abortFromCaller = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', abortFromCaller, { once: true });
     try {
-      let response: Response;
-      let text: string;
-      try {
-        response = await this.fetchImpl(this.baseUrl + path, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` },
-          body: JSON.stringify(stripUndefined(request)),
-          signal: controller.signal,
-        });
-        text = await response.text();
-      } catch (thrown) {
-        if (timedOut) {
-          throw new TransferTimeoutError({
-            status: 0,
-            message: `No answer within ${timeoutMs} ms. The transfer may or may not have happened: check the conversation before trying again.`,
-            cause: thrown,
-          });
-        }
-        if (call.signal?.aborted) throw thrown; // the caller's own abort, unchanged
-        throw new TransferNetworkError({ status: 0, message: 'The transfer service could not be reached.', cause: thrown });
-      }
-
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      if (response.status === 201 && isTransferResult(body)) return body;
-      if (response.ok) {
-        throw new UnexpectedResponseError({ status: response.status, message: `Unexpected answer HTTP ${response.status} to a transfer.` });
-      }
-      throw errorFromAnswer(response.status, response.headers, body);
+      const response = await this.fetchImpl(this.baseUrl + path, {
+        method: 'POST',
+        body,
+        ...(bearer ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+        signal: controller.signal,
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: parseJson(text) };
+    } catch (thrown) {
+      if (signal?.aborted) throw signal.reason;
+      return timedOut
+        ? new TransferError('timeout', `No answer within ${timeoutMs} ms.`, 0, { cause: thrown, idempotencyKey })
+        : new TransferError('network_error', 'The transfer service could not be reached.', 0, { cause: thrown, idempotencyKey });
     } finally {
       clearTimeout(timer);
-      call.signal?.removeEventListener('abort', abortFromCaller);
+      signal?.removeEventListener('abort', abortFromCaller);
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formBody(fields: object): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    form.append(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  return form;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Retried only where the action has not been done yet or is being done under
+ * the same key: 503, 504, and a 409 with Retry-After ("same key still in
+ * progress"). A 409 without it is a final conflict.
+ */
+function isRetryable(answer: Answer): boolean {
+  return answer.status === 503 || answer.status === 504 || (answer.status === 409 && answer.headers.get('retry-after') !== null);
+}
+
+/** Seconds from a numeric Retry-After; NaN when absent or not a number. A cross-origin page reads it only if the answer exposes it. */
+function retryAfterSeconds(headers: Headers): number {
+  const value = headers.get('retry-after')?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
+/** Exponential backoff with jitter: 125–250 ms, then 250–500 ms, … up to 1–2 s. */
+function backoffMs(attempt: number): number {
+  const ceiling = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function isTransferResult(value: unknown): value is TransferResult {
+  return (
+    isRecord(value) &&
+    typeof value.inviteSid === 'string' &&
+    typeof value.interactionSid === 'string' &&
+    typeof value.channelSid === 'string' &&
+    isRecord(value.target) &&
+    typeof value.participantClosed === 'boolean' &&
+    Array.isArray(value.warnings)
+  );
+}
+
+function unexpectedAnswer(answer: Answer, idempotencyKey?: string): TransferError {
+  return new TransferError('unexpected_response', `Unexpected answer HTTP ${answer.status} from the transfer service.`, answer.status, {
+    requestId: answer.headers.get('x-request-id') ?? undefined,
+    idempotencyKey,
+  });
+}
+
+function errorFromAnswer(answer: Answer, idempotencyKey: string | undefined): TransferError {
+  const error = isRecord(answer.body) && isRecord(answer.body.error) ? answer.body.error : undefined;
+  if (error === undefined || !isServerErrorCode(error.code)) return unexpectedAnswer(answer, idempotencyKey);
+  const retryAfter = retryAfterSeconds(answer.headers);
+  return new TransferError(
+    error.code,
+    typeof error.message === 'string' ? error.message : `The transfer service answered ${error.code}.`,
+    answer.status,
+    {
+      details: Array.isArray(error.details)
+        ? error.details.filter(
+            (item): item is FieldProblem => isRecord(item) && typeof item.field === 'string' && typeof item.message === 'string',
+          )
+        : undefined,
+      twilioCode: typeof error.twilioCode === 'number' ? error.twilioCode : undefined,
+      moreInfo: typeof error.moreInfo === 'string' ? error.moreInfo : undefined,
+      retryAfterSeconds: Number.isNaN(retryAfter) ? undefined : retryAfter,
+      requestId: answer.headers.get('x-request-id') ?? undefined,
+      idempotencyKey,
+    },
+  );
 }

@@ -14,6 +14,7 @@ import { type ChannelRef, listInvites } from '../twilio/flex';
 import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
+import type { Success } from './engine';
 import { REQUEST_BUDGET_MS } from './deadline';
 import type { TransferResult } from './transfer-result';
 
@@ -90,12 +91,12 @@ function documentName(key: IdempotencyKey): string {
 }
 
 /** What a claim found: this request is the first (go on), or an earlier one's result to answer again. */
-export type Claim = { kind: 'first' } | { kind: 'replay'; result: TransferResult };
+export type Claim<Result> = { kind: 'first' } | { kind: 'replay'; result: Result };
 
-interface KeyDocumentData {
+interface KeyDocumentData<Result> {
   fingerprint: string;
   startedAtMs: number;
-  result?: TransferResult;
+  result?: Result;
 }
 
 /** Sync failing is no reason to transfer blindly, and no reason to call it the caller's fault either. */
@@ -108,7 +109,7 @@ function syncFailure(thrown: unknown): unknown {
   return thrown;
 }
 
-/** Rebuilds the first request's answer from the invite it created (found by the key's hash in its attributes). */
+/** Rebuilds a first transfer's answer from the invite it created (found by the key's hash in its attributes). */
 function resultFromInvite(ref: ChannelRef, invite: Awaited<ReturnType<typeof listInvites>>[number]): TransferResult {
   const { attributes } = invite;
   const transferType = attributes.transferType === 'cold' ? 'cold' : 'warm';
@@ -127,32 +128,45 @@ function resultFromInvite(ref: ChannelRef, invite: Awaited<ReturnType<typeof lis
   };
 }
 
+/** A first transfer whose result was not recorded: its invite, read from the channel's invites (every page), says it. */
+export function transferFromInvites(
+  twilio: TwilioTransport,
+  channel: ChannelRef,
+  key: IdempotencyKey,
+): () => Promise<TransferResult | undefined> {
+  return async () => {
+    const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
+    return invite === undefined ? undefined : resultFromInvite(channel, invite);
+  };
+}
+
 /**
  * Claims the key in Sync (creating the document is atomic: one request wins).
- * A loser answers the first result, or 409 while the first is still running,
- * or 422 when the key came with another request. A first attempt that ended
- * long ago without leaving an invite is taken over.
+ * A loser answers the first result (recorded, or found in Twilio by
+ * `findUnrecordedResult`), or 409 while the first is still running, or 422
+ * when the key came with another request. A first attempt that ended long ago
+ * without a result is taken over.
  */
-export async function claimKey(options: {
+export async function claimKey<Result extends object>(options: {
   twilio: TwilioTransport;
   settings: Settings;
   key: IdempotencyKey;
-  channel: ChannelRef;
   now: () => number;
-}): Promise<Claim> {
-  const { twilio, settings, key, channel, now } = options;
+  findUnrecordedResult?: () => Promise<Result | undefined>;
+}): Promise<Claim<Result>> {
+  const { twilio, settings, key, now } = options;
   const ref = { serviceSid: settings.syncServiceSid, uniqueName: documentName(key) };
-  const data: KeyDocumentData = { fingerprint: key.fingerprint, startedAtMs: now() };
+  const data: KeyDocumentData<Result> = { fingerprint: key.fingerprint, startedAtMs: now() };
   try {
     for (let tries = 1; tries <= 2; tries += 1) {
       if (await createDocument(twilio, { ...ref, data: { ...data }, ttlSeconds: settings.idempotencyTtlSeconds })) return { kind: 'first' };
       const existing = await fetchDocument(twilio, ref);
       if (existing === undefined) continue; // expired between the two calls: claim again
-      const earlier = existing.data as Partial<KeyDocumentData>;
+      const earlier = existing.data as Partial<KeyDocumentData<Result>>;
       if (earlier.fingerprint !== key.fingerprint) throw new IdempotencyKeyReusedError();
       if (earlier.result !== undefined) return { kind: 'replay', result: earlier.result };
-      const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
-      if (invite !== undefined) return { kind: 'replay', result: resultFromInvite(channel, invite) };
+      const found = await options.findUnrecordedResult?.();
+      if (found !== undefined) return { kind: 'replay', result: found };
       const startedAtMs = typeof earlier.startedAtMs === 'number' ? earlier.startedAtMs : 0;
       if (now() - startedAtMs < FIRST_ATTEMPT_WINDOW_MS) {
         throw new ConflictError({
@@ -172,20 +186,30 @@ export async function claimKey(options: {
   }
 }
 
+/** The answer to a repeat: the first result again, marked as a replay (IETF Idempotency-Key draft). */
+export function replaySuccess(options: { status: number; result: object; caller: Caller }): Success {
+  return {
+    answer: { status: options.status, body: options.result, headers: { 'Idempotent-Replayed': 'true' } },
+    outcome: 'replayed',
+    caller: options.caller,
+    replayed: true,
+  };
+}
+
 /** Frees the key after a first attempt that certainly changed nothing in Twilio, so a retry can start afresh. */
 export async function releaseKey(options: { twilio: TwilioTransport; settings: Settings; key: IdempotencyKey }): Promise<void> {
   await removeDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key) });
 }
 
-/** Stores the first result where a repeat cannot rebuild it from the invite alone (a cold transfer's close). */
-export async function recordResult(options: {
+/** Stores the first result where a repeat cannot rebuild it from Twilio (a cold transfer's close, a cancel). */
+export async function recordResult<Result extends object>(options: {
   twilio: TwilioTransport;
   settings: Settings;
   key: IdempotencyKey;
   startedAtMs: number;
-  result: TransferResult;
+  result: Result;
 }): Promise<void> {
-  const data: KeyDocumentData = { fingerprint: options.key.fingerprint, startedAtMs: options.startedAtMs, result: options.result };
+  const data: KeyDocumentData<Result> = { fingerprint: options.key.fingerprint, startedAtMs: options.startedAtMs, result: options.result };
   await updateDocument(options.twilio, {
     serviceSid: options.settings.syncServiceSid,
     uniqueName: documentName(options.key),

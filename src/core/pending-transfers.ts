@@ -1,10 +1,11 @@
-import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
+import { asFailure, ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
-import { cancelTask, fetchTask } from '../twilio/taskrouter';
+import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import { authenticate, type Caller } from './authenticate';
 import type { RequestContext } from './context';
-import type { CoreHandler } from './engine';
+import type { CoreHandler, Success } from './engine';
 import { FieldReader } from './fields';
+import { claimKey, idempotencyKey, readIdempotencyKey, recordResult, releaseKey, replaySuccess, twilioDidNotAct } from './idempotency';
 import { isRestricted, requireOwnParticipation } from './ownership';
 import { validateWithTwilio } from './validate-token';
 
@@ -18,6 +19,11 @@ export interface PendingTransfer {
   createdAt: string | null;
   /** The task's assignment status as the invite list reports it, when it does (no extra request per invite). */
   taskStatus: string | null;
+}
+
+export interface CancelResult {
+  taskSid: string;
+  canceled: true;
 }
 
 const CANCELABLE_STATUSES = new Set(['pending', 'reserved']);
@@ -84,7 +90,7 @@ export const listTransfersHandler: CoreHandler = async (context) => {
 };
 
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
-export const cancelTransferHandler: CoreHandler = async (context) => {
+export const cancelTransferHandler: CoreHandler = async (context): Promise<Success> => {
   const { incoming, settings, twilio } = context;
   const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
   let taskSid = '';
@@ -97,6 +103,52 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
     else if (given !== undefined) reason = given;
   });
 
+  const rawKey = readIdempotencyKey(incoming);
+  const key =
+    rawKey === undefined
+      ? undefined
+      : idempotencyKey({
+          key: rawKey,
+          accountSid: settings.accountSid,
+          functionName: 'cancel-transfer',
+          fields: { ...channel, taskSid, reason },
+          caller,
+        });
+  const startedAtMs = context.now();
+  const [claim, reads] = await Promise.allSettled([
+    key === undefined ? undefined : claimKey<CancelResult>({ twilio, settings, key, now: context.now }),
+    readCancelable({ context, caller, channel, taskSid }),
+  ]);
+  if (claim.status === 'rejected') throw claim.reason;
+  if (claim.value?.kind === 'replay') return replaySuccess({ status: 200, result: claim.value.result, caller });
+
+  let cancelStarted = false;
+  try {
+    if (reads.status === 'rejected') throw reads.reason;
+    const task = reads.value;
+    cancelStarted = true;
+    await cancelPendingTask(context, { taskSid, reason, etag: task.etag });
+  } catch (thrown) {
+    if (key !== undefined && (!cancelStarted || twilioDidNotAct(asFailure(thrown)))) {
+      await releaseKey({ twilio, settings, key }).catch(() => undefined);
+    }
+    throw thrown;
+  }
+  const result: CancelResult = { taskSid, canceled: true };
+  // A repeat cannot tell "canceled by this request" from "canceled by someone" in TaskRouter: the result is recorded.
+  if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
+  return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled', caller };
+};
+
+/** The transfer's task, read and checked: a transfer of this channel, still pending or reserved. */
+async function readCancelable(options: {
+  context: RequestContext;
+  caller: Caller;
+  channel: ChannelRef;
+  taskSid: string;
+}): Promise<WorkspaceTask> {
+  const { context, caller, channel, taskSid } = options;
+  const { twilio, settings } = context;
   const notATransfer = new NotFoundError({ field: 'taskSid', message: `Task ${taskSid} is not a transfer of this channel.` });
   const [invites, task] = await authorizedChannelReads({
     context,
@@ -120,8 +172,16 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }
+  return task;
+}
+
+/** Cancels only the version of the task that was read (If-Match): an agent accepting meanwhile makes it a 409. */
+async function cancelPendingTask(
+  context: RequestContext,
+  task: { taskSid: string; reason: string; etag: string | undefined },
+): Promise<void> {
   try {
-    await cancelTask(twilio, { workspaceSid: settings.workspaceSid, taskSid, reason, etag: task.etag });
+    await cancelTask(context.twilio, { workspaceSid: context.settings.workspaceSid, ...task });
   } catch (thrown) {
     // 412: the task changed since it was read (an agent accepted it); 400: TaskRouter no longer lets it be canceled.
     if (thrown instanceof TwilioApiError && (thrown.status === 412 || thrown.status === 400 || thrown.status === 409)) {
@@ -132,5 +192,4 @@ export const cancelTransferHandler: CoreHandler = async (context) => {
     }
     throw thrown;
   }
-  return { answer: { status: 200, body: { taskSid, canceled: true }, headers: {} }, outcome: 'canceled', caller };
-};
+}

@@ -13,6 +13,8 @@ import {
   readIdempotencyKey,
   recordResult,
   releaseKey,
+  replaySuccess,
+  transferFromInvites,
   twilioDidNotAct,
 } from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
@@ -41,7 +43,11 @@ async function readBeforeInvite(options: {
   transfer: TransferRequest;
   caller: Caller;
   key: IdempotencyKey | undefined;
-}): Promise<{ claim: Claim | undefined; originalTask: WorkspaceTask | undefined; participants: ChannelParticipant[] | undefined }> {
+}): Promise<{
+  claim: Claim<TransferResult> | undefined;
+  originalTask: WorkspaceTask | undefined;
+  participants: ChannelParticipant[] | undefined;
+}> {
   const { context, transfer, caller, key } = options;
   const restricted = isRestricted(caller, context.settings);
   const callerWorker = caller.kind === 'flex-token' ? caller.workerSid : undefined;
@@ -54,7 +60,13 @@ async function readBeforeInvite(options: {
   const [claim, originalTask, participants] = await Promise.allSettled([
     key === undefined
       ? undefined
-      : claimKey({ twilio: context.twilio, settings: context.settings, key, channel: transfer, now: context.now }),
+      : claimKey<TransferResult>({
+          twilio: context.twilio,
+          settings: context.settings,
+          key,
+          now: context.now,
+          findUnrecordedResult: transferFromInvites(context.twilio, transfer, key),
+        }),
     transfer.taskSid === undefined ? undefined : originalTaskOf(context, transfer.taskSid),
     needsParticipants ? listParticipants(context.twilio, transfer) : undefined,
   ]);
@@ -104,14 +116,7 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const startedAtMs = context.now();
 
     const { claim, originalTask, participants } = await readBeforeInvite({ context, transfer, caller, key });
-    if (claim?.kind === 'replay') {
-      return {
-        answer: { status: 201, body: claim.result, headers: { 'Idempotent-Replayed': 'true' } },
-        outcome: 'replayed',
-        caller,
-        replayed: true,
-      };
-    }
+    if (claim?.kind === 'replay') return replaySuccess({ status: 201, result: claim.result, caller });
 
     let inviteStarted = false;
     try {

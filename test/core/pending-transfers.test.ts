@@ -253,6 +253,55 @@ describe('POST /cancel-transfer', () => {
     },
   );
 
+  describe('with an Idempotency-Key (the example client sends one per click)', () => {
+    test('a repeat after the cancel went through answers the first result, replayed, and cancels nothing more', async () => {
+      const { token, channel, taskSid } = await pendingTransfer();
+
+      const first = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-click-1' });
+      const repeat = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-click-1' });
+
+      expect(first).toMatchObject({ status: 200, body: { taskSid, canceled: true } });
+      expect(first.headers['Idempotent-Replayed']).toBeUndefined();
+      expect(repeat).toMatchObject({ status: 200, body: { taskSid, canceled: true } });
+      expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+      expect(standin.requestsTo('task-update')).toHaveLength(1);
+    });
+
+    test('without a key, a repeat of a cancel that went through is a 409 (the task is canceled)', async () => {
+      const { token, channel, taskSid } = await pendingTransfer();
+      await cancel(token, channel, taskSid);
+
+      const repeat = await cancel(token, channel, taskSid);
+
+      expect(repeat).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+      expect(repeat.body.error.message).toContain('canceled');
+    });
+
+    test('the same key for another transfer -> 422 idempotency_key_reused, and that transfer stays pending', async () => {
+      const first = await pendingTransfer();
+      const second = await pendingTransfer();
+      await cancel(first.token, first.channel, first.taskSid, { idempotencyKey: 'cancel-click-2' });
+
+      const reused = await cancel(first.token, second.channel, second.taskSid, { idempotencyKey: 'cancel-click-2' });
+
+      expect(reused).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+      expect(standin.task(second.taskSid)).toMatchObject({ assignment_status: 'pending' });
+    });
+
+    test('a cancel refused because the transfer was accepted releases the key: a repeat is judged afresh', async () => {
+      const { token, channel, taskSid } = await pendingTransfer();
+      standin.setTaskStatus(taskSid, 'assigned');
+      const refused = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-click-3' });
+      standin.setTaskStatus(taskSid, 'reserved');
+
+      const repeat = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-click-3' });
+
+      expect(refused.status).toBe(409);
+      expect(repeat).toMatchObject({ status: 200, body: { taskSid, canceled: true } });
+      expect(repeat.headers['Idempotent-Replayed']).toBeUndefined();
+    });
+  });
+
   describe('not a transfer of this channel -> 404, and nothing changed', () => {
     test("another channel's transfer", async () => {
       const { token, taskSid } = await pendingTransfer();

@@ -79,11 +79,3 @@ export function transferSids() {
     queueSid: newSid('WQ'),
   };
 }
-
-/** Grants a Flex token at the stand-in and returns it with the worker it belongs to. */
-export function agentToken(standin: TwilioStandin, roles: string[] = ['agent']): { token: string; workerSid: string } {
-  const workerSid = newSid('WK');
-  const token = `eyJ${newSid('tok').slice(3)}.agent.${Math.random().toString(36).slice(2)}`;
-  standin.grantToken(token, { worker_sid: workerSid, roles });
-  return { token, workerSid };
-}
