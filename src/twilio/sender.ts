@@ -67,8 +67,9 @@ export function helperLibrarySender(): HttpSender {
         });
         return { statusCode: response.status, headers: response.headers as Record<string, unknown>, body: response.data };
       }
-      const answer = await client.request({ ...options, timeout: timeoutMs, forever: true } as never);
-      return answer as unknown as InboundAnswer;
+      // RequestClient's declared option and answer types are narrower than what it takes and returns (headers, forever).
+      const answer: unknown = await client.request({ ...options, timeout: timeoutMs, forever: true } as never);
+      return answer as InboundAnswer;
     },
     close: () => (client.axios.defaults.httpsAgent as { destroy?: () => void } | undefined)?.destroy?.(),
   };

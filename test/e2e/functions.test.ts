@@ -9,7 +9,10 @@ import { TEST_WORKSPACE_SID } from '../support/functions-server';
 import { get, type HttpResult, postForm, postJson, useFunctions } from '../support/harness';
 import { grantAgentToken } from '../support/in-process';
 
-const harness = useFunctions({ forkPerRequest: false });
+const harness = useFunctions({
+  forkPerRequest: false,
+  settings: { TRANSFER_BASIC_AUTH_USER: 'studio', TRANSFER_BASIC_AUTH_PASSWORD: 'a-long-random-password' },
+});
 
 function expectRequestId(result: HttpResult): void {
   expect(result.headers.get('x-request-id')).toMatch(/\S{8,}/);
@@ -166,4 +169,47 @@ test('a repeat with the same Idempotency-Key answers the first invite, replayed,
   expect(repeat.json.inviteSid).toBe(first.json.inviteSid);
   expect(harness.standin.requestsTo('invite')).toHaveLength(1);
   expect(first.headers.get('x-request-id')).not.toBe(repeat.headers.get('x-request-id'));
+});
+
+test('a task that is not in the workspace -> 404 naming taskSid, and no invite', async () => {
+  const { token } = grantAgentToken(harness.standin, ['supervisor']);
+
+  const result = await postForm(harness.url('/transfer-to-queue'), {
+    Token: token,
+    ...newChannel(),
+    queueSid: newSid('WQ'),
+    taskSid: newSid('WT'),
+  });
+
+  expect(result.status).toBe(404);
+  expect(result.json.error).toMatchObject({ code: 'not_found', details: [expect.objectContaining({ field: 'taskSid' })] });
+  expect(harness.standin.requestsTo('task-fetch')).toHaveLength(1);
+  expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+});
+
+test('a plain agent transferring a conversation that is not theirs -> 403, and nothing is created or closed', async () => {
+  const { token } = grantAgentToken(harness.standin, ['agent']);
+  const channel = newChannel();
+  harness.standin.setParticipants(channel.interactionSid, channel.channelSid, [
+    { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+  ]);
+
+  const result = await postForm(harness.url('/transfer-to-queue'), {
+    Token: token,
+    ...channel,
+    queueSid: newSid('WQ'),
+    transferType: 'cold',
+  });
+
+  expect(result.status).toBe(403);
+  expect(result.json.error.code).toBe('forbidden');
+  expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+  expect(harness.standin.requestsTo('participant-update')).toHaveLength(0);
+});
+
+test("with Basic enabled, a 401 challenges for Basic credentials (what Studio's HTTP widget waits for)", async () => {
+  const result = await postForm(harness.url('/transfer-to-queue'), { ...newChannel(), queueSid: newSid('WQ') });
+
+  expect(result.status).toBe(401);
+  expect(result.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"/);
 });
