@@ -7,7 +7,7 @@
  *                                                    --out=bench/results/latest.json)
  *
  * The files of dist/functions are copied into a flat folder under generated
- * names, as a deployed service holds them (test/support/deployed-runtime.cjs),
+ * names, as a deployed service holds them (dev/deployed-runtime.cjs),
  * and called in this process. Their default sender (the helper library's
  * RequestClient, HTTPS to *.twilio.com) is redirected by dev/redirect-twilio.cjs
  * to the loopback Twilio stand-in, which waits `--latency` ms before every answer.
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   process.env.TWILIO_STANDIN_URL = standin.url;
   requireFromRoot(join(ROOT, 'dev', 'redirect-twilio.cjs'));
 
-  const runtime = requireFromRoot(join(ROOT, 'test', 'support', 'deployed-runtime.cjs')) as DeployedRuntime;
+  const runtime = requireFromRoot(join(ROOT, 'dev', 'deployed-runtime.cjs')) as DeployedRuntime;
   const deployment = runtime.prepareFlatDeployment(join(ROOT, 'dist'));
   runtime.installRuntimeGlobals(deployment.functions);
   const functionFile = (name: FunctionName): string => {

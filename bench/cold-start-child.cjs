@@ -5,7 +5,7 @@
 // request. Prints one line: COLD_START {"requireMs":…,"twilioMs":…}.
 'use strict';
 const { join } = require('node:path');
-const { installRuntimeGlobals } = require(join(__dirname, '..', 'test', 'support', 'deployed-runtime.cjs'));
+const { installRuntimeGlobals } = require(join(__dirname, '..', 'dev', 'deployed-runtime.cjs'));
 
 function timedRequire(id) {
   const start = process.hrtime.bigint();

@@ -3,7 +3,7 @@
 // the built functions from a flat folder under generated names, and prints one
 // JSON result per call, and how often getTwilioClient() was called.
 'use strict';
-const { prepareFlatDeployment, installRuntimeGlobals, makeContext, invoke, twilioClientCalls } = require('./deployed-runtime.cjs');
+const { prepareFlatDeployment, installRuntimeGlobals, makeContext, invoke, twilioClientCalls } = require('../../dev/deployed-runtime.cjs');
 
 async function main() {
   let input = '';

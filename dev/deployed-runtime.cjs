@@ -9,7 +9,7 @@ const { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } = requi
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 
-const PROJECT_ROOT = resolve(__dirname, '..', '..');
+const PROJECT_ROOT = resolve(__dirname, '..');
 
 /** Copies dist/functions/*.js into <tmp>/handlers/ZN….js; returns { root, functions: { name: { path } } }. */
 function prepareFlatDeployment(distDir = join(PROJECT_ROOT, 'dist')) {
