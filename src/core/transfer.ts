@@ -108,6 +108,7 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
     const transfer = parseTransferRequest(incoming.params, targetType, settings);
     const rawKey = readIdempotencyKey(incoming);
+    // No queue known and no task to take one from: the 400 comes before anything is sent to Twilio.
     if (targetType === 'worker' && transfer.taskSid === undefined) agentTransferQueue({ transfer, settings, originalTask: undefined });
     const key =
       rawKey === undefined
