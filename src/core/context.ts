@@ -42,3 +42,8 @@ export interface RequestContext {
   verifier: FlexTokenVerifier;
   now: () => number;
 }
+
+/** The context once the caller is known: what a function's own steps get. */
+export interface AuthenticatedContext extends RequestContext {
+  caller: Caller;
+}

@@ -4,15 +4,15 @@ import type { Answer } from '../http/answer';
 import { failureToHttp } from '../http/errors';
 import { checkIncoming, type IncomingRequest } from '../http/incoming';
 import { TwilioTransport } from '../twilio/transport';
-import type { Caller } from './authenticate';
-import type { Dependencies, RequestContext } from './context';
+import { authenticate, type Caller } from './authenticate';
+import type { AuthenticatedContext, Dependencies, RequestContext } from './context';
 import { Deadline, REQUEST_BUDGET_MS, withTimeout } from './deadline';
+import { validateWithTwilio } from './validate-token';
 
 /** What a function's core work returns: the answer and what the log line should say about it. */
 export interface Success {
   answer: Answer;
   outcome: string;
-  caller: Caller;
   replayed?: boolean;
 }
 
@@ -24,7 +24,7 @@ export interface Outcome {
   settings: Settings | undefined;
 }
 
-export type CoreHandler = (context: RequestContext) => Promise<Success>;
+export type CoreHandler = (context: AuthenticatedContext) => Promise<Success>;
 
 /** Extra time after the deadline for a last in-flight step to settle before the guard answers. */
 const GUARD_GRACE_MS = 250;
@@ -37,8 +37,9 @@ function describeDefect(failure: Failure): string | undefined {
 
 /**
  * Runs one request through a function's core inside one deadline: the request
- * checks, the settings, then the function's steps; every failure becomes its
- * answer here and nowhere else, and exactly one log line is written.
+ * checks, the settings, authentication, then the function's own steps; every
+ * failure becomes its answer here and nowhere else, and exactly one log line
+ * is written.
  */
 export async function runRequest(options: {
   functionName: string;
@@ -67,14 +68,17 @@ export async function runRequest(options: {
       random: deps.random,
     });
     const transport = twilio;
-    const work = options.handler({ incoming, settings, deadline, twilio: transport, verifier: deps.verifier, now: deps.now });
+    const context: RequestContext = { incoming, settings, deadline, twilio: transport, verifier: deps.verifier, now: deps.now };
+    const work = async (): Promise<Success> => {
+      caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate: validateWithTwilio(context) });
+      return options.handler({ ...context, caller });
+    };
     // A last guard only: every outbound call already has its own timeout within the deadline.
     success = await withTimeout(
-      work,
+      work(),
       deadline.remainingMs() + GUARD_GRACE_MS,
       () => new UpstreamTimeoutError(transport.lastOperation ?? 'token-validation'),
     );
-    caller = success.caller;
   } catch (thrown) {
     failure = asFailure(thrown);
   } finally {

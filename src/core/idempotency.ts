@@ -187,11 +187,10 @@ export async function claimKey<Result extends object>(options: {
 }
 
 /** The answer to a repeat: the first result again, marked as a replay (IETF Idempotency-Key draft). */
-export function replaySuccess(options: { status: number; result: object; caller: Caller }): Success {
+export function replaySuccess(options: { status: number; result: object }): Success {
   return {
     answer: { status: options.status, body: options.result, headers: { 'Idempotent-Replayed': 'true' } },
     outcome: 'replayed',
-    caller: options.caller,
     replayed: true,
   };
 }

@@ -1,13 +1,12 @@
 import { asFailure, ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
-import { authenticate, type Caller } from './authenticate';
+import type { Caller } from './authenticate';
 import type { RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import { FieldReader } from './fields';
 import { claimKey, idempotencyKey, readIdempotencyKey, recordResult, releaseKey, replaySuccess, twilioDidNotAct } from './idempotency';
 import { isRestricted, requireOwnParticipation } from './ownership';
-import { validateWithTwilio } from './validate-token';
 
 /** One pending (or past) transfer as /list-transfers shows it. */
 export interface PendingTransfer {
@@ -78,21 +77,19 @@ async function authorizedChannelReads<T>(options: {
 
 /** POST /list-transfers: the channel's transfer invites, every page, newest first. */
 export const listTransfersHandler: CoreHandler = async (context) => {
-  const { incoming, settings } = context;
-  const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
+  const { incoming, caller } = context;
   const channel = channelOf(incoming.params);
   const invites = await authorizedChannelReads({ context, caller, channel, read: () => listInvites(context.twilio, channel) });
   const transfers = invites
     .filter(isTransferInvite)
     .map(describeInvite)
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  return { answer: { status: 200, body: { transfers }, headers: {} }, outcome: 'listed', caller };
+  return { answer: { status: 200, body: { transfers }, headers: {} }, outcome: 'listed' };
 };
 
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
 export const cancelTransferHandler: CoreHandler = async (context): Promise<Success> => {
-  const { incoming, settings, twilio } = context;
-  const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
+  const { incoming, settings, twilio, caller } = context;
   let taskSid = '';
   let reason = DEFAULT_CANCEL_REASON;
   const channel = channelOf(incoming.params, (read) => {
@@ -120,7 +117,7 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
     readCancelable({ context, caller, channel, taskSid }),
   ]);
   if (claim.status === 'rejected') throw claim.reason;
-  if (claim.value?.kind === 'replay') return replaySuccess({ status: 200, result: claim.value.result, caller });
+  if (claim.value?.kind === 'replay') return replaySuccess({ status: 200, result: claim.value.result });
 
   let cancelStarted = false;
   try {
@@ -137,7 +134,7 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
   const result: CancelResult = { taskSid, canceled: true };
   // A repeat cannot tell "canceled by this request" from "canceled by someone" in TaskRouter: the result is recorded.
   if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
-  return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled', caller };
+  return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled' };
 };
 
 /** The transfer's task, read and checked: a transfer of this channel, still pending or reserved. */

@@ -2,7 +2,7 @@ import { asFailure, NotFoundError, TwilioApiError } from '../errors';
 import { failureToHttp } from '../http/errors';
 import { type ChannelParticipant, createInvite, listParticipants, setParticipantStatus } from '../twilio/flex';
 import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
-import { authenticate, type Caller } from './authenticate';
+import type { Caller } from './authenticate';
 import type { RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import {
@@ -21,7 +21,6 @@ import { isRestricted, participantToClose, requireOwnParticipation } from './own
 import { agentTransferQueue, buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
 import type { TransferResult } from './transfer-result';
-import { validateWithTwilio } from './validate-token';
 
 async function originalTaskOf(context: RequestContext, taskSid: string): Promise<WorkspaceTask> {
   try {
@@ -104,8 +103,7 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
  */
 export function transferHandler(functionName: string, targetType: TargetType): CoreHandler {
   return async (context): Promise<Success> => {
-    const { incoming, settings, twilio } = context;
-    const caller = await authenticate(incoming, { settings, verifier: context.verifier, validate: validateWithTwilio(context) });
+    const { incoming, settings, twilio, caller } = context;
     const transfer = parseTransferRequest(incoming.params, targetType, settings);
     const rawKey = readIdempotencyKey(incoming);
     // No queue known and no task to take one from: the 400 comes before anything is sent to Twilio.
@@ -117,7 +115,7 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const startedAtMs = context.now();
 
     const { claim, originalTask, participants } = await readBeforeInvite({ context, transfer, caller, key });
-    if (claim?.kind === 'replay') return replaySuccess({ status: 201, result: claim.result, caller });
+    if (claim?.kind === 'replay') return replaySuccess({ status: 201, result: claim.result });
 
     let inviteStarted = false;
     try {
@@ -146,7 +144,7 @@ export function transferHandler(functionName: string, targetType: TargetType): C
         // Only a cold transfer's answer cannot be rebuilt from its invite; a failed record leaves the repeat to say so.
         if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
       }
-      return { answer: { status: 201, body: result, headers: {} }, outcome: 'transferred', caller };
+      return { answer: { status: 201, body: result, headers: {} }, outcome: 'transferred' };
     } catch (thrown) {
       if (key !== undefined && (!inviteStarted || twilioDidNotAct(asFailure(thrown)))) {
         await releaseKey({ twilio, settings, key }).catch(() => undefined);

@@ -643,3 +643,21 @@ describe('TRANSFER_REQUIRE_PARTICIPANT=false', () => {
     expect(routes(functions)).toEqual(['token-validate', 'invite', 'invite', 'participant-update']);
   });
 });
+
+describe('the log line', () => {
+  const functions = inProcessFunctions();
+
+  test('a failure after authentication still says who called, and never what they sent', async () => {
+    const { token } = grantAgentToken(functions.standin, ['supervisor']);
+    const { interactionSid, channelSid, queueSid } = transferSids();
+
+    const result = await functions.call('transfer-to-queue', {
+      form: { Token: token, interactionSid, channelSid, queueSid, taskSid: newSid('WT') },
+    });
+
+    expect(result.status).toBe(404);
+    expect(result.log).toMatchObject({ status: 404, outcome: 'not_found', callerKind: 'flex-token', upstreamAttempts: 2 });
+    expect(result.log.requestId).toBe(result.headers['X-Request-Id']);
+    expect(JSON.stringify(result.log)).not.toContain(token);
+  });
+});
