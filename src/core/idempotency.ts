@@ -99,14 +99,33 @@ interface KeyDocumentData<Result> {
   result?: Result;
 }
 
-/** Sync failing is no reason to transfer blindly, and no reason to call it the caller's fault either. */
+const SYNC_OPERATIONS: ReadonlySet<string> = new Set([
+  'idempotency-claim',
+  'idempotency-read',
+  'idempotency-release',
+  'idempotency-record',
+]);
+
+/**
+ * Sync failing is no reason to transfer blindly, and no reason to call it the
+ * caller's fault either: any failure of a Sync call is "unavailable" (503),
+ * except throttling, which keeps its 429. Other failures (the claim's own
+ * verdicts, a read of the channel's invites) stand as they are.
+ */
 function syncFailure(thrown: unknown): unknown {
-  // The claim's own verdicts (still in progress, key reused) are answers, not Sync failures.
-  if (thrown instanceof ConflictError || thrown instanceof IdempotencyKeyReusedError) return thrown;
-  if (thrown instanceof TwilioApiError && thrown.status === 429) return thrown;
-  if (thrown instanceof RequestFailure && (thrown as Failure).kind === 'upstream-unavailable') return thrown;
-  if (thrown instanceof RequestFailure) return new UpstreamUnavailableError('idempotency-claim', { cause: thrown });
-  return thrown;
+  if (!(thrown instanceof RequestFailure)) return thrown;
+  const failure = thrown as Failure;
+  if (!('operation' in failure) || !SYNC_OPERATIONS.has(failure.operation)) return thrown;
+  if (failure.kind === 'twilio-api' && failure.status === 429) return thrown;
+  if (failure.kind === 'upstream-unavailable') return thrown;
+  return new UpstreamUnavailableError('idempotency-claim', { cause: thrown });
+}
+
+function stillInProgress(): ConflictError {
+  return new ConflictError({
+    message: 'A request with this Idempotency-Key is still in progress: retry shortly with the same key.',
+    retryAfterSeconds: 1,
+  });
 }
 
 /** Rebuilds a first transfer's answer from the invite it created (found by the key's hash in its attributes). */
@@ -128,15 +147,28 @@ function resultFromInvite(ref: ChannelRef, invite: Awaited<ReturnType<typeof lis
   };
 }
 
-/** A first transfer whose result was not recorded: its invite, read from the channel's invites (every page), says it. */
+/**
+ * What an earlier attempt left in Twilio without recording it, given whether
+ * that attempt may still be running.
+ */
+export type UnrecordedResultFinder<Result> = (earlier: { mayStillRun: boolean }) => Promise<Result | undefined>;
+
+/**
+ * A first transfer whose result was not recorded: its invite, read from the
+ * channel's invites (every page), says it. A cold one that may still be
+ * running is not answered from its invite: its close (and recorded result)
+ * may still come.
+ */
 export function transferFromInvites(
   twilio: TwilioTransport,
   channel: ChannelRef,
   key: IdempotencyKey,
-): () => Promise<TransferResult | undefined> {
-  return async () => {
+): UnrecordedResultFinder<TransferResult> {
+  return async ({ mayStillRun }) => {
     const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
-    return invite === undefined ? undefined : resultFromInvite(channel, invite);
+    if (invite === undefined) return undefined;
+    const result = resultFromInvite(channel, invite);
+    return result.transferType === 'cold' && mayStillRun ? undefined : result;
   };
 }
 
@@ -152,7 +184,7 @@ export async function claimKey<Result extends object>(options: {
   settings: Settings;
   key: IdempotencyKey;
   now: () => number;
-  findUnrecordedResult?: () => Promise<Result | undefined>;
+  findUnrecordedResult?: UnrecordedResultFinder<Result>;
 }): Promise<Claim<Result>> {
   const { twilio, settings, key, now } = options;
   const ref = { serviceSid: settings.syncServiceSid, uniqueName: documentName(key) };
@@ -165,16 +197,12 @@ export async function claimKey<Result extends object>(options: {
       const earlier = existing.data as Partial<KeyDocumentData<Result>>;
       if (earlier.fingerprint !== key.fingerprint) throw new IdempotencyKeyReusedError();
       if (earlier.result !== undefined) return { kind: 'replay', result: earlier.result };
-      const found = await options.findUnrecordedResult?.();
-      if (found !== undefined) return { kind: 'replay', result: found };
       const startedAtMs = typeof earlier.startedAtMs === 'number' ? earlier.startedAtMs : 0;
-      if (now() - startedAtMs < FIRST_ATTEMPT_WINDOW_MS) {
-        throw new ConflictError({
-          message: 'A request with this Idempotency-Key is still in progress: retry shortly with the same key.',
-          retryAfterSeconds: 1,
-        });
-      }
-      await updateDocument(twilio, { ...ref, data: { ...data } });
+      const mayStillRun = now() - startedAtMs < FIRST_ATTEMPT_WINDOW_MS;
+      const found = await options.findUnrecordedResult?.({ mayStillRun });
+      if (found !== undefined) return { kind: 'replay', result: found };
+      if (mayStillRun) throw stillInProgress();
+      await takeOver({ twilio, ref, data, revision: existing.revision });
       return { kind: 'first' };
     }
     throw new ConflictError({
@@ -195,6 +223,26 @@ export function replaySuccess(options: { status: number; result: object }): Succ
   };
 }
 
+/** Takes over an abandoned key, atomically: only if nobody else changed the document since it was read. */
+async function takeOver(options: {
+  twilio: TwilioTransport;
+  ref: { serviceSid: string; uniqueName: string };
+  data: object;
+  revision: string;
+}): Promise<void> {
+  try {
+    await updateDocument(options.twilio, {
+      ...options.ref,
+      data: { ...options.data },
+      ifMatch: options.revision,
+      operation: 'idempotency-claim',
+    });
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 412) throw stillInProgress();
+    throw thrown;
+  }
+}
+
 /** Frees the key after a first attempt that certainly changed nothing in Twilio, so a retry can start afresh. */
 export async function releaseKey(options: { twilio: TwilioTransport; settings: Settings; key: IdempotencyKey }): Promise<void> {
   await removeDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key) });
@@ -213,6 +261,7 @@ export async function recordResult<Result extends object>(options: {
     serviceSid: options.settings.syncServiceSid,
     uniqueName: documentName(options.key),
     data: { ...data },
+    operation: 'idempotency-record',
   });
 }
 

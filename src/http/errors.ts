@@ -53,6 +53,15 @@ function notSentNote(operation: UpstreamOperation): string {
   return ' Nothing was created.';
 }
 
+function unavailableMessage(operation: UpstreamOperation): string {
+  if (operation === 'token-validation')
+    return 'The Flex token could not be validated: the validation service was unreachable or busy. Try again shortly.';
+  if (operation.startsWith('idempotency-')) {
+    return 'Twilio Sync, where Idempotency-Key claims are kept, failed or could not be reached, so nothing was done. Try again shortly with the same key.';
+  }
+  return `Twilio could not be reached for the ${operation} request, which was not sent.${notSentNote(operation)} Try again shortly.`;
+}
+
 function answer(status: number, code: ErrorCode, message: string, extra: Partial<ErrorBody['error']> = {}): Answer<ErrorBody> {
   return { status, body: { error: { code, message, ...extra } }, headers: {} };
 }
@@ -93,16 +102,7 @@ export function failureToHttp(failure: Failure): Answer<ErrorBody> {
     case 'idempotency-key-reused':
       return answer(422, 'idempotency_key_reused', failure.message);
     case 'upstream-unavailable':
-      return withRetryAfter(
-        answer(
-          503,
-          'upstream_unavailable',
-          failure.operation === 'token-validation'
-            ? 'The Flex token could not be validated: the validation service was unreachable or busy. Try again shortly.'
-            : `Twilio could not be reached for the ${failure.operation} request, which was not sent.${notSentNote(failure.operation)} Try again shortly.`,
-        ),
-        failure.retryAfterSeconds,
-      );
+      return withRetryAfter(answer(503, 'upstream_unavailable', unavailableMessage(failure.operation)), failure.retryAfterSeconds);
     case 'upstream-connection-lost':
       return answer(
         502,

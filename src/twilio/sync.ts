@@ -48,9 +48,16 @@ export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumen
   }
 }
 
-export async function updateDocument(transport: TwilioTransport, ref: SyncDocumentRef & { data: Record<string, unknown> }): Promise<void> {
-  await transport.call('idempotency-record', (client) =>
-    client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).update({ data: ref.data }),
+/** Replaces the document's data; with `ifMatch`, only if nobody changed it since that revision was read (else 412). */
+export async function updateDocument(
+  transport: TwilioTransport,
+  ref: SyncDocumentRef & { data: Record<string, unknown>; ifMatch?: string; operation: 'idempotency-claim' | 'idempotency-record' },
+): Promise<void> {
+  await transport.call(ref.operation, (client) =>
+    client.sync.v1
+      .services(ref.serviceSid)
+      .documents(ref.uniqueName)
+      .update({ data: ref.data, ...(ref.ifMatch === undefined ? {} : { ifMatch: ref.ifMatch }) }),
   );
 }
 

@@ -156,6 +156,51 @@ describe('repeats with the same key and body', () => {
   });
 });
 
+describe('a repeat while the first may still be running', () => {
+  test('a cold transfer still closing its participant: the repeat gets 409, then the recorded result once it is done', async () => {
+    const token = supervisor();
+    const transfer = newTransfer();
+    const participantSid = newSid('UT');
+    standin.setParticipants(transfer.interactionSid, transfer.channelSid, [
+      { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+    ]);
+    standin.script('participant-update', { delayMs: 1500 });
+    const cold = { transferType: 'cold', participantSid };
+
+    const first = keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 600));
+    const early = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+    const firstAnswer = await first;
+    const later = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+
+    expect(early).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(early.headers['Retry-After']).toBe('1');
+    expect(firstAnswer).toMatchObject({ status: 201, body: { participantClosed: true, warnings: [] } });
+    expect(later.status).toBe(201);
+    expect(later.headers['Idempotent-Replayed']).toBe('true');
+    expect(later.body).toEqual(firstAnswer.body);
+    expect(standin.requestsTo('invite')).toHaveLength(1);
+  });
+
+  test('two repeats taking over an abandoned key at the same moment: exactly one of them transfers', async () => {
+    const token = supervisor();
+    const transfer = newTransfer();
+    standin.script('invite', { status: 500 });
+    expect((await keyedQueueTransfer(token, 'k-abandoned', transfer)).status).toBe(502);
+    functions.advanceClock(15_000);
+    standin.latencyMs = 30;
+
+    const repeats = await Promise.all([
+      keyedQueueTransfer(token, 'k-abandoned', transfer),
+      keyedQueueTransfer(token, 'k-abandoned', transfer),
+    ]);
+
+    expect(repeats.map((repeat) => repeat.status).sort()).toEqual([201, 409]);
+    expect(standin.requestsTo('invite')).toHaveLength(2);
+    expect(standin.requestsTo('sync-update').filter((update) => update.headers['if-match'] !== undefined)).toHaveLength(2);
+  });
+});
+
 describe('the same key with another request', () => {
   test('another body -> 422 idempotency_key_reused, and no second invite', async () => {
     const token = supervisor();

@@ -90,6 +90,8 @@ export interface InProcessFunctions {
   call(name: FunctionName, request: CallRequest): Promise<CallResult>;
   /** Replaces the token verifier (one per function instance): a fresh instance, or one with other limits. */
   newInstance(options?: FlexTokenVerifierOptions): void;
+  /** Moves the functions' clock (not the stand-in's) forward, as if that much time had passed between requests. */
+  advanceClock(ms: number): void;
 }
 
 export function baseInProcessSettings(): Record<string, string> {
@@ -100,12 +102,17 @@ export function baseInProcessSettings(): Record<string, string> {
 export function inProcessFunctions(options: { settings?: Record<string, string | undefined> } = {}): InProcessFunctions {
   const standin = new TwilioStandin(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
   let verifier = new FlexTokenVerifier();
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
   const functions: InProcessFunctions = {
     standin,
     settings: { ...baseInProcessSettings(), ...options.settings },
     logs: [],
     newInstance: (verifierOptions) => {
       verifier = new FlexTokenVerifier(verifierOptions);
+    },
+    advanceClock: (ms) => {
+      clockOffsetMs += ms;
     },
     async callEvent(name, event) {
       const incoming = readIncomingRequest({ event, domainName: IN_PROCESS_DOMAIN, path: `/${name}` });
@@ -115,7 +122,7 @@ export function inProcessFunctions(options: { settings?: Record<string, string |
         env,
         newSender: () => standinSender(standin),
         verifier,
-        now: Date.now,
+        now,
         random: Math.random,
         newRequestId: () => newSid('RQ'),
         log: (entry) => {
@@ -133,6 +140,7 @@ export function inProcessFunctions(options: { settings?: Record<string, string |
     standin.reset();
     functions.logs.length = 0;
     functions.newInstance();
+    clockOffsetMs = 0;
   });
   return functions;
 }
