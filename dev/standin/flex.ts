@@ -3,7 +3,7 @@
  * channel. Every invite also creates its task in TaskRouter, as Flex does, so
  * list and cancel flows work end to end.
  */
-import { errorAnswer, jsonAnswer, notFound, twilioDate } from './answers';
+import { errorAnswer, jsonAnswer, notFound } from './answers';
 import type { RoutedRequest } from './routes';
 import { isSid, newSid } from './sids';
 import type { TaskRouterStore } from './taskrouter';
@@ -114,7 +114,8 @@ export class FlexStore {
       sid: newSid('KG'),
       interactionSid,
       channelSid,
-      properties: { ...sent, sid: taskSid, assignment_status: 'pending', date_created: twilioDate(this.now()) },
+      // Twilio's Interactions examples give the dates inside routing.properties as epoch seconds.
+      properties: { ...sent, sid: taskSid, assignment_status: 'pending', date_created: Math.floor(this.now() / 1000) },
     };
     const key = channelKey(interactionSid, channelSid);
     this.invites.set(key, [...(this.invites.get(key) ?? []), stored]);

@@ -46,18 +46,23 @@ function isTransferInvite(invite: ChannelInvite): boolean {
   return invite.attributes.transferTargetType === 'worker' || invite.attributes.transferTargetType === 'queue';
 }
 
+/** A date as Twilio gives it inside routing properties: epoch seconds, or a date string. */
+function isoDate(value: unknown): string | null {
+  const ms = typeof value === 'number' ? value * 1000 : typeof value === 'string' && value !== '' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
 export function describeInvite(invite: ChannelInvite): PendingTransfer {
   const { attributes, properties } = invite;
   const targetType = attributes.transferTargetType;
   const targetSid = text(attributes.transferTargetSid);
-  const createdAt = text(properties.date_created);
   return {
     inviteSid: invite.inviteSid,
     taskSid: invite.taskSid ?? null,
     target: (targetType === 'worker' || targetType === 'queue') && targetSid !== null ? { type: targetType, sid: targetSid } : null,
     transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
     transferredByWorkerSid: text(attributes.transferredByWorkerSid),
-    createdAt: createdAt === null || Number.isNaN(Date.parse(createdAt)) ? null : new Date(createdAt).toISOString(),
+    createdAt: isoDate(properties.date_created),
     taskStatus: text(properties.assignment_status),
   };
 }
