@@ -155,6 +155,7 @@ function earlierTransferTask(queueSid: string): WorkspaceTask {
     workflowSid: newSid('WW'),
     queueSid,
     assignmentStatus: 'assigned',
+    reason: undefined,
     etag: '1',
   };
 }

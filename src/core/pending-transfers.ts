@@ -5,7 +5,16 @@ import type { Caller } from './authenticate';
 import type { RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import { FieldReader } from './fields';
-import { claimKey, idempotencyKey, readIdempotencyKey, recordResult, releaseKey, replaySuccess, twilioDidNotAct } from './idempotency';
+import {
+  claimKey,
+  idempotencyKey,
+  type UnrecordedResultFinder,
+  readIdempotencyKey,
+  recordResult,
+  releaseKey,
+  replaySuccess,
+  twilioDidNotAct,
+} from './idempotency';
 import { isRestricted, requireOwnParticipation } from './ownership';
 
 /** One pending (or past) transfer as /list-transfers shows it. */
@@ -118,7 +127,15 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
         });
   const startedAtMs = context.now();
   const [claim, reads] = await Promise.allSettled([
-    key === undefined ? undefined : claimKey<CancelResult>({ twilio, settings, key, now: context.now }),
+    key === undefined
+      ? undefined
+      : claimKey<CancelResult>({
+          twilio,
+          settings,
+          key,
+          now: context.now,
+          findUnrecordedResult: cancelFromTask(context, { taskSid, reason }),
+        }),
     readCancelable({ context, caller, channel, taskSid }),
   ]);
   if (claim.status === 'rejected') throw claim.reason;
@@ -141,6 +158,21 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
   if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
   return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled' };
 };
+
+/**
+ * A first cancel whose result was not recorded (its answer was lost, or the
+ * record failed): the task canceled with this request's reason says it.
+ */
+function cancelFromTask(context: RequestContext, request: { taskSid: string; reason: string }): UnrecordedResultFinder<CancelResult> {
+  return async () => {
+    const task = await fetchTask(context.twilio, { workspaceSid: context.settings.workspaceSid, taskSid: request.taskSid }).catch(
+      () => undefined,
+    );
+    return task?.assignmentStatus === 'canceled' && task.reason === request.reason
+      ? { taskSid: request.taskSid, canceled: true }
+      : undefined;
+  };
+}
 
 /** The transfer's task, read and checked: a transfer of this channel, still pending or reserved. */
 async function readCancelable(options: {

@@ -11,6 +11,8 @@ export interface WorkspaceTask {
   workflowSid: string | undefined;
   queueSid: string | undefined;
   assignmentStatus: string;
+  /** Why the task was canceled or completed, as whoever did it said. */
+  reason: string | undefined;
   etag: string | undefined;
 }
 
@@ -34,6 +36,7 @@ export async function fetchTask(transport: TwilioTransport, ref: { workspaceSid:
     workflowSid: stringOrUndefined(task.workflowSid),
     queueSid: stringOrUndefined(task.taskQueueSid),
     assignmentStatus: String(task.assignmentStatus ?? ''),
+    reason: stringOrUndefined(task.reason),
     etag: stringOrUndefined(answer?.headers.etag),
   };
 }

@@ -277,6 +277,19 @@ describe('POST /cancel-transfer', () => {
       expect(repeat.body.error.message).toContain('canceled');
     });
 
+    test('a cancel whose result could not be recorded: the repeat finds the task canceled with its reason and answers 200', async () => {
+      const { token, channel, taskSid } = await pendingTransfer();
+      standin.script('sync-update', { status: 500 });
+
+      const first = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-unrecorded', reason: 'Customer left' });
+      const repeat = await cancel(token, channel, taskSid, { idempotencyKey: 'cancel-unrecorded', reason: 'Customer left' });
+
+      expect(first).toMatchObject({ status: 200, body: { taskSid, canceled: true } });
+      expect(repeat).toMatchObject({ status: 200, body: { taskSid, canceled: true } });
+      expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+      expect(standin.requestsTo('task-update')).toHaveLength(1);
+    });
+
     test('the same key for another transfer -> 422 idempotency_key_reused, and that transfer stays pending', async () => {
       const first = await pendingTransfer();
       const second = await pendingTransfer();

@@ -64,6 +64,7 @@ function originalTask(overrides: Partial<WorkspaceTask> = {}): WorkspaceTask {
     workflowSid: undefined,
     queueSid: undefined,
     assignmentStatus: 'assigned',
+    reason: undefined,
     etag: undefined,
     ...overrides,
   };
