@@ -3,6 +3,7 @@ import type { Settings } from '../config';
 import {
   ConflictError,
   type Failure,
+  type FieldProblem,
   IdempotencyKeyReusedError,
   InvalidRequestError,
   RequestFailure,
@@ -34,18 +35,29 @@ export interface IdempotencyKey {
 
 /** The key from the `Idempotency-Key` header or the `idempotencyKey` field (for Studio), or undefined. */
 export function readIdempotencyKey(incoming: IncomingRequest): string | undefined {
+  const problems: FieldProblem[] = [];
+  const key = readIdempotencyKeyInto(incoming, problems);
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+  return key;
+}
+
+/** The same, adding a malformed key's problem to `problems` (reported with every other bad field). */
+export function readIdempotencyKeyInto(incoming: IncomingRequest, problems: FieldProblem[]): string | undefined {
   const header = readHeader(incoming, 'idempotency-key');
   const field = incoming.params.idempotencyKey;
-  const problem = (message: string) => new InvalidRequestError([{ field: 'idempotencyKey', message }]);
-  if (header.kind === 'repeated') throw problem('was sent more than once (Idempotency-Key header)');
-  if (field !== undefined && field !== '' && typeof field !== 'string') throw problem('must be a string');
+  const problem = (message: string): undefined => {
+    problems.push({ field: 'idempotencyKey', message });
+    return undefined;
+  };
+  if (header.kind === 'repeated') return problem('was sent more than once (Idempotency-Key header)');
+  if (field !== undefined && field !== '' && typeof field !== 'string') return problem('must be a string');
   const fromField = field === '' ? undefined : (field as string | undefined);
   const fromHeader = header.kind === 'single' ? header.value : undefined;
   if (fromField !== undefined && fromHeader !== undefined && fromField !== fromHeader) {
-    throw problem('differs from the Idempotency-Key header: send one key');
+    return problem('differs from the Idempotency-Key header: send one key');
   }
   const key = fromHeader ?? fromField;
-  if (key !== undefined && !KEY_PATTERN.test(key)) throw problem('must be 1 to 255 printable ASCII characters');
+  if (key !== undefined && !KEY_PATTERN.test(key)) return problem('must be 1 to 255 printable ASCII characters');
   return key;
 }
 

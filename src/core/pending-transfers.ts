@@ -9,7 +9,7 @@ import {
   claimKey,
   idempotencyKey,
   type UnrecordedResultFinder,
-  readIdempotencyKey,
+  readIdempotencyKeyInto,
   recordResult,
   releaseKey,
   replaySuccess,
@@ -38,13 +38,36 @@ const CANCELABLE_STATUSES = new Set(['pending', 'reserved']);
 export const DEFAULT_CANCEL_REASON = 'Transfer canceled';
 const MAX_REASON_LENGTH = 255;
 
-function channelOf(params: Readonly<Record<string, unknown>>, extra: (read: FieldReader) => void = () => undefined): ChannelRef {
-  const read = new FieldReader(params);
+function readChannel(read: FieldReader): ChannelRef {
   const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
   const channelSid = read.sid('channelSid', 'channel', { required: true });
-  extra(read);
+  return { interactionSid: interactionSid ?? '', channelSid: channelSid ?? '' };
+}
+
+function parseListRequest(params: Readonly<Record<string, unknown>>): ChannelRef {
+  const read = new FieldReader(params);
+  const channel = readChannel(read);
   if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
-  return { interactionSid: interactionSid as string, channelSid: channelSid as string };
+  return channel;
+}
+
+interface CancelRequest {
+  channel: ChannelRef;
+  taskSid: string;
+  reason: string;
+  key: string | undefined;
+}
+
+function parseCancelRequest(incoming: RequestContext['incoming']): CancelRequest {
+  const read = new FieldReader(incoming.params);
+  const channel = readChannel(read);
+  const taskSid = read.sid('taskSid', 'task', { required: true }) ?? '';
+  const reason = read.text('reason') ?? DEFAULT_CANCEL_REASON;
+  if (reason.length > MAX_REASON_LENGTH)
+    read.problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` });
+  const key = readIdempotencyKeyInto(incoming, read.problems);
+  if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
+  return { channel, taskSid, reason, key };
 }
 
 function text(value: unknown): string | null {
@@ -92,7 +115,7 @@ async function authorizedChannelReads<T>(options: {
 /** POST /list-transfers: the channel's transfer invites, every page, newest first. */
 export const listTransfersHandler: CoreHandler = async (context) => {
   const { incoming, caller } = context;
-  const channel = channelOf(incoming.params);
+  const channel = parseListRequest(incoming.params);
   const invites = await authorizedChannelReads({ context, caller, channel, read: () => listInvites(context.twilio, channel) });
   const transfers = invites
     .filter(isTransferInvite)
@@ -104,17 +127,7 @@ export const listTransfersHandler: CoreHandler = async (context) => {
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
 export const cancelTransferHandler: CoreHandler = async (context): Promise<Success> => {
   const { incoming, settings, twilio, caller } = context;
-  let taskSid = '';
-  let reason = DEFAULT_CANCEL_REASON;
-  const channel = channelOf(incoming.params, (read) => {
-    taskSid = read.sid('taskSid', 'task', { required: true }) ?? '';
-    const given = read.text('reason');
-    if (given !== undefined && given.length > MAX_REASON_LENGTH)
-      read.problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` });
-    else if (given !== undefined) reason = given;
-  });
-
-  const rawKey = readIdempotencyKey(incoming);
+  const { channel, taskSid, reason, key: rawKey } = parseCancelRequest(incoming);
   const key =
     rawKey === undefined
       ? undefined

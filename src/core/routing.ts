@@ -3,7 +3,7 @@ import { InvalidRequestError } from '../errors';
 import type { Routing, RoutingProperties } from '../twilio/flex';
 import type { WorkspaceTask } from '../twilio/taskrouter';
 import type { Caller } from './authenticate';
-import type { TransferRequest } from './transfer-request';
+import { QUEUE_REQUIRED_MESSAGE, type TransferRequest } from './transfer-request';
 
 /** Attribute keys this service owns: a request (or the original task) can neither set nor spoof them. */
 export const SERVER_ATTRIBUTE_KEYS = [
@@ -64,13 +64,7 @@ function transferAttributes(input: RoutingInput): Record<string, unknown> {
 export function agentTransferQueue(input: Pick<RoutingInput, 'transfer' | 'settings' | 'originalTask'>): string {
   const queueSid = input.transfer.queueSid ?? input.settings.agentQueueSid ?? input.originalTask?.queueSid;
   if (queueSid === undefined) {
-    throw new InvalidRequestError([
-      {
-        field: 'queueSid',
-        message:
-          "is required for an agent transfer (Twilio needs a queue with the worker): name one, set TRANSFER_AGENT_QUEUE_SID, or send taskSid so the original task's queue is used",
-      },
-    ]);
+    throw new InvalidRequestError([{ field: 'queueSid', message: QUEUE_REQUIRED_MESSAGE }]);
   }
   return queueSid;
 }

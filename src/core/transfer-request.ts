@@ -1,5 +1,5 @@
 import type { Settings } from '../config';
-import { ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../errors';
+import { type FieldProblem, ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../errors';
 import { TASK_CHANNEL_DESCRIPTION, TASK_CHANNEL_PATTERN } from '../sids';
 import { FieldReader } from './fields';
 
@@ -31,16 +31,27 @@ const MAX_PRIORITY = 2147483647;
 /** TaskRouter's limit for a task's timeout: two weeks. */
 export const MAX_TIMEOUT_SECONDS = 1_209_600;
 
+export const QUEUE_REQUIRED_MESSAGE =
+  "is required for an agent transfer (Twilio needs a queue with the worker): name one, set TRANSFER_AGENT_QUEUE_SID, or send taskSid so the original task's queue is used";
+
+export interface TransferRequestContext {
+  /** The caller's worker, when a Flex agent: a cold transfer can then find the participant to close. */
+  callerWorkerSid?: string | undefined;
+  /** Problems found outside the body's fields (e.g. the Idempotency-Key header), reported with them. */
+  moreProblems?: readonly FieldProblem[];
+}
+
 /**
- * Checks every field of a transfer request at once. Throws InvalidRequestError
- * (400) listing all problems, PayloadTooLargeError (413) when oversized
- * attributes are the only problem, ForbiddenError (403) for a workflow outside
- * TRANSFER_ALLOWED_WORKFLOW_SIDS.
+ * Checks every field of a transfer request at once, and what can be known
+ * about it without Twilio. Throws InvalidRequestError (400) listing all
+ * problems, PayloadTooLargeError (413) when oversized attributes are the only
+ * problem, ForbiddenError (403) for a workflow outside TRANSFER_ALLOWED_WORKFLOW_SIDS.
  */
 export function parseTransferRequest(
   params: Readonly<Record<string, unknown>>,
   targetType: TargetType,
   settings: Settings,
+  context: TransferRequestContext = {},
 ): TransferRequest {
   const read = new FieldReader(params);
   const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
@@ -56,6 +67,17 @@ export function parseTransferRequest(
   const participantSid = read.sid('participantSid', 'participant', { required: false });
   const participantStatus = read.oneOf('participantStatus', ['closed', 'wrapup'] as const, 'closed');
   const taskSid = read.sid('taskSid', 'task', { required: false });
+  read.problems.push(...(context.moreProblems ?? []));
+  // With a task, its queue and its participants are read from Twilio first; without one, what is missing is known now.
+  if (targetType === 'worker' && queueSid === undefined && settings.agentQueueSid === undefined && taskSid === undefined) {
+    read.problems.push({ field: 'queueSid', message: QUEUE_REQUIRED_MESSAGE });
+  }
+  if (transferType === 'cold' && participantSid === undefined && taskSid === undefined && context.callerWorkerSid === undefined) {
+    read.problems.push({
+      field: 'participantSid',
+      message: 'is required for a cold transfer unless taskSid is given or the caller is a Flex agent signed in with a worker',
+    });
+  }
 
   if (read.problems.length > 0) throw new InvalidRequestError([...read.problems, ...read.tooLarge]);
   if (read.tooLarge.length > 0) throw new PayloadTooLargeError(read.tooLarge);

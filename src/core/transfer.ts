@@ -1,4 +1,4 @@
-import { asFailure, NotFoundError, TwilioApiError } from '../errors';
+import { asFailure, type FieldProblem, NotFoundError, TwilioApiError } from '../errors';
 import { failureToHttp } from '../http/errors';
 import { type ChannelParticipant, createInvite, listParticipants, setParticipantStatus } from '../twilio/flex';
 import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
@@ -10,7 +10,7 @@ import {
   type Claim,
   idempotencyKey,
   type IdempotencyKey,
-  readIdempotencyKey,
+  readIdempotencyKeyInto,
   recordResult,
   releaseKey,
   replaySuccess,
@@ -18,7 +18,7 @@ import {
   twilioDidNotAct,
 } from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
-import { agentTransferQueue, buildRouting } from './routing';
+import { buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
 import type { TransferResult } from './transfer-result';
 
@@ -104,10 +104,10 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
 export function transferHandler(functionName: string, targetType: TargetType): CoreHandler {
   return async (context): Promise<Success> => {
     const { incoming, settings, twilio, caller } = context;
-    const transfer = parseTransferRequest(incoming.params, targetType, settings);
-    const rawKey = readIdempotencyKey(incoming);
-    // No queue known and no task to take one from: the 400 comes before anything is sent to Twilio.
-    if (targetType === 'worker' && transfer.taskSid === undefined) agentTransferQueue({ transfer, settings, originalTask: undefined });
+    const keyProblems: FieldProblem[] = [];
+    const rawKey = readIdempotencyKeyInto(incoming, keyProblems);
+    const callerWorkerSid = caller.kind === 'flex-token' ? caller.workerSid : undefined;
+    const transfer = parseTransferRequest(incoming.params, targetType, settings, { callerWorkerSid, moreProblems: keyProblems });
     const key =
       rawKey === undefined
         ? undefined

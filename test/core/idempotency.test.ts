@@ -255,6 +255,36 @@ describe('key format', () => {
   });
 });
 
+describe('what is invalid is refused before any claim', () => {
+  test('a malformed key and a bad field are reported together, and nothing but the token check reaches Twilio', async () => {
+    const result = await functions.call('transfer-to-queue', {
+      form: { Token: supervisor(), ...newTransfer(), interactionSid: 'KDnope' },
+      headers: { 'Idempotency-Key': 'é'.repeat(3) },
+    });
+
+    expect(result.status).toBe(400);
+    expect(result.body.error.details.map((problem: { field: string }) => problem.field)).toEqual(['interactionSid', 'idempotencyKey']);
+    expect(standin.requests.filter((request) => request.route !== 'token-validate')).toEqual([]);
+  });
+
+  test('a keyed cold transfer with nothing to close (no participantSid, no taskSid, no agent caller) -> 400 before the claim', async () => {
+    functions.settings.TRANSFER_BASIC_AUTH_USER = 'studio';
+    functions.settings.TRANSFER_BASIC_AUTH_PASSWORD = 'a-long-random-password';
+    try {
+      const result = await functions.call('transfer-to-queue', {
+        form: { ...newTransfer(), transferType: 'cold', idempotencyKey: 'cold-nothing' },
+        headers: { Authorization: 'Basic ' + Buffer.from('studio:a-long-random-password').toString('base64') },
+      });
+
+      expect(result).toMatchObject({ status: 400, body: { error: { details: [expect.objectContaining({ field: 'participantSid' })] } } });
+      expect(standin.requests).toEqual([]);
+    } finally {
+      delete functions.settings.TRANSFER_BASIC_AUTH_USER;
+      delete functions.settings.TRANSFER_BASIC_AUTH_PASSWORD;
+    }
+  });
+});
+
 describe('the key is stored only as a hash', () => {
   test('the invite carries transferRequestKey = the hash named by the Sync document; the key never reaches Twilio', async () => {
     const key = 'plugin-action-5b2e-SECRETISH';

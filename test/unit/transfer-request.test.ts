@@ -14,7 +14,8 @@ const TASK = sid('WT', 7);
 
 const MAX_ATTRIBUTES_BYTES = 16384;
 
-const defaultSettings = settingsWith();
+// With a default queue, agent transfers need no queueSid: the queue rule has its own tests below.
+const defaultSettings = settingsWith({ TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9) });
 
 function agentParams(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { interactionSid: INTERACTION, channelSid: CHANNEL, workerSid: WORKER, ...extra };
@@ -216,7 +217,9 @@ describe('parseTransferRequest: priority and timeout', () => {
 
 describe('parseTransferRequest: enumerations and task channel', () => {
   test.each(['warm', 'cold'])('transferType %s is accepted', (value) => {
-    expect(parseTransferRequest(agentParams({ transferType: value }), 'worker', defaultSettings).transferType).toBe(value);
+    expect(
+      parseTransferRequest(agentParams({ transferType: value, participantSid: PARTICIPANT }), 'worker', defaultSettings).transferType,
+    ).toBe(value);
   });
 
   test.each(['hot', 'lukewarm', 42])('transferType %p -> 400 naming transferType', (value) => {
@@ -378,7 +381,7 @@ describe('parseTransferRequest: workflow allow-list (TRANSFER_ALLOWED_WORKFLOW_S
   const allowed = sid('WW', 0xa1);
   const alsoAllowed = sid('WW', 0xa2);
   const other = sid('WW', 0xb1);
-  const restricted = settingsWith({ TRANSFER_ALLOWED_WORKFLOW_SIDS: `${allowed}, ${alsoAllowed}` });
+  const restricted = settingsWith({ TRANSFER_ALLOWED_WORKFLOW_SIDS: `${allowed}, ${alsoAllowed}`, TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9) });
 
   test.each([allowed, alsoAllowed])('a listed workflow %s is accepted', (workflowSid) => {
     expect(parseTransferRequest(agentParams({ workflowSid }), 'worker', restricted).workflowSid).toBe(workflowSid);
@@ -401,5 +404,41 @@ describe('parseTransferRequest: workflow allow-list (TRANSFER_ALLOWED_WORKFLOW_S
       status: 400,
       fields: ['workflowSid'],
     });
+  });
+});
+
+describe('parseTransferRequest: what is missing is known before Twilio is asked', () => {
+  const noQueueSettings = settingsWith();
+
+  test('an agent transfer with no queueSid, no TRANSFER_AGENT_QUEUE_SID and no taskSid -> 400 naming queueSid and the setting', () => {
+    const refusal = refusalOf(agentParams(), 'worker', noQueueSettings);
+    expect(refusal).toMatchObject({ status: 400, fields: ['queueSid'] });
+  });
+
+  test('with a taskSid the original task may supply the queue: accepted here, decided after the task is read', () => {
+    expect(() => parseTransferRequest(agentParams({ taskSid: TASK }), 'worker', noQueueSettings)).not.toThrow();
+  });
+
+  test('a cold transfer with no participantSid, no taskSid and no agent caller -> 400 naming participantSid', () => {
+    expect(refusalOf(queueParams({ transferType: 'cold' }), 'queue')).toMatchObject({ status: 400, fields: ['participantSid'] });
+  });
+
+  test.each<[string, Record<string, unknown>, { callerWorkerSid?: string }]>([
+    ['a participantSid', { participantSid: PARTICIPANT }, {}],
+    ['a taskSid', { taskSid: TASK }, {}],
+    ['an agent caller', {}, { callerWorkerSid: WORKER }],
+  ])('a cold transfer with %s is accepted here', (_label, extra, context) => {
+    expect(() => parseTransferRequest(queueParams({ transferType: 'cold', ...extra }), 'queue', defaultSettings, context)).not.toThrow();
+  });
+
+  test('problems from outside the body (a malformed Idempotency-Key) are listed with the fields', () => {
+    const moreProblems = [{ field: 'idempotencyKey', message: 'must be 1 to 255 printable ASCII characters' }];
+    let details: { field: string }[] = [];
+    try {
+      parseTransferRequest(queueParams({ interactionSid: 'nope' }), 'queue', defaultSettings, { moreProblems });
+    } catch (error) {
+      details = failureToHttp(asFailure(error)).body.error.details ?? [];
+    }
+    expect(details.map((problem) => problem.field)).toEqual(['interactionSid', 'idempotencyKey']);
   });
 });
