@@ -77,7 +77,7 @@ export async function runRequest(options: {
     success = await withTimeout(
       work(),
       deadline.remainingMs() + GUARD_GRACE_MS,
-      () => new UpstreamTimeoutError(transport.lastOperation ?? 'token-validation'),
+      () => new UpstreamTimeoutError(transport.oldestCallUnderWay() ?? 'token-validation'),
     );
   } catch (thrown) {
     failure = asFailure(thrown);

@@ -289,7 +289,23 @@ export function twilioDidNotAct(failure: Failure): boolean {
     case 'upstream-malformed-answer':
     case 'internal':
       return false;
-    default:
+    // Refusals decided by this function before or instead of calling Twilio.
+    case 'method-not-allowed':
+    case 'unsupported-media-type':
+    case 'misconfigured':
+    case 'unauthenticated':
+    case 'forbidden':
+    case 'invalid-request':
+    case 'payload-too-large':
+    case 'not-found':
+    case 'conflict':
+    case 'idempotency-key-reused':
       return true;
+    default:
+      return assertNever(failure);
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled failure ${JSON.stringify(value)}`);
 }

@@ -42,7 +42,8 @@ function isHeaderValue(value: unknown): value is HeaderValue {
 function readHeaders(runtimeRequest: unknown): Record<string, HeaderValue> | undefined {
   if (!isPlainObject(runtimeRequest) || !isPlainObject(runtimeRequest.headers)) return undefined;
   if (runtimeRequest.cookies !== undefined && !isPlainObject(runtimeRequest.cookies)) return undefined;
-  const headers: Record<string, HeaderValue> = {};
+  // No prototype: a forged header named __proto__ is just a header.
+  const headers = Object.create(null) as Record<string, HeaderValue>;
   for (const [name, value] of Object.entries(runtimeRequest.headers)) {
     if (!isHeaderValue(value)) return undefined;
     headers[name.toLowerCase()] = value;

@@ -87,12 +87,17 @@ export interface TransportOptions {
 export class TwilioTransport {
   /** HTTP attempts of the whole request, for the log line. */
   attempts = 0;
-  /** The most recently started call: what a deadline expiry interrupted. */
-  lastOperation: UpstreamOperation | undefined;
+  /** Calls under way, oldest first (several run at once before an invite). */
+  private readonly callsUnderWay: UpstreamOperation[] = [];
   private readonly random: () => number;
 
   constructor(private readonly options: TransportOptions) {
     this.random = options.random ?? Math.random;
+  }
+
+  /** The call a deadline expiry interrupts: the oldest still under way (or none). */
+  oldestCallUnderWay(): UpstreamOperation | undefined {
+    return this.callsUnderWay[0];
   }
 
   /** Releases the request's connections. */
@@ -102,7 +107,7 @@ export class TwilioTransport {
 
   /** Runs one helper-library call as `operation`, turning every way it can fail into a typed failure. */
   async call<T>(operation: UpstreamOperation, work: (client: Twilio) => Promise<T>, callOptions: CallOptions = {}): Promise<CallResult<T>> {
-    this.lastOperation = operation;
+    this.callsUnderWay.push(operation);
     const scope = new CallScope(operation, callOptions, this.options.deadline);
     const client = loadTwilio()(this.options.accountSid, this.options.authToken, {
       // The helper library accepts any object with request() as its HTTP client; its types name only its own class.
@@ -114,6 +119,8 @@ export class TwilioTransport {
       return { value, answer: scope.lastAnswer };
     } catch (thrown) {
       throw this.asUpstreamFailure(scope, thrown);
+    } finally {
+      this.callsUnderWay.splice(this.callsUnderWay.indexOf(operation), 1);
     }
   }
 

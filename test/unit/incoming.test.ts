@@ -215,3 +215,17 @@ describe('checkIncoming: only the body types the runtime parses', () => {
     expect(refusalOf(read(eventAsTheRuntimeBuildsIt({ json: FIELDS })))).toBeUndefined();
   });
 });
+
+describe('a forged header named __proto__', () => {
+  test('is an ordinary header: it changes no other header and no object', () => {
+    const incoming = readIncomingRequest({
+      event: { request: JSON.parse('{"headers":{"__proto__":["x"],"content-type":"application/json"},"cookies":{}}') },
+      domainName: 'example.twil.io',
+      path: '/transfer-to-queue',
+    });
+    expect(readHeader(incoming, '__proto__')).toEqual({ kind: 'single', value: 'x' });
+    expect(readHeader(incoming, 'length')).toEqual({ kind: 'absent' });
+    expect(singleHeader(incoming, 'content-type')).toBe('application/json');
+    expect(({} as Record<string, unknown>).length).toBeUndefined();
+  });
+});
