@@ -134,7 +134,8 @@ async function runSandbox(): Promise<void> {
 }
 
 function runReal(accountSid: string): void {
-  console.log(`Calling Twilio for account ${accountSid.slice(0, 6)}… with the settings in ${envFile}.`);
+  const shown = isSid('account', accountSid) ? `account ${accountSid.slice(0, 6)}…` : 'the account';
+  console.log(`Calling Twilio for ${shown} with the settings in ${envFile} (a missing or malformed setting answers 500 naming it).`);
   const child = twilioRun(envFile);
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
@@ -146,8 +147,14 @@ function runReal(accountSid: string): void {
   announceEnvChanges();
 }
 
+/** No account at all, or .env.example's placeholder: the sandbox. Anything else is an attempt at an account (real mode). */
+function namesAnAccount(accountSid: string | undefined): accountSid is string {
+  const placeholder = readEnvFile(join(root, '.env.example')).ACCOUNT_SID?.trim();
+  return accountSid !== undefined && accountSid !== '' && accountSid !== placeholder;
+}
+
 const accountSid = readEnvFile(envFile).ACCOUNT_SID?.trim();
-if (accountSid !== undefined && isSid('account', accountSid)) runReal(accountSid);
+if (namesAnAccount(accountSid)) runReal(accountSid);
 else
   runSandbox().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);

@@ -5,7 +5,7 @@
  * touching the network.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,4 +97,44 @@ describe('npm run deploy', () => {
     expect(failure?.stderr).not.toContain(placeholderToken);
     expect(existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '').toBe('');
   }, 60_000);
+});
+
+describe('npm start with an account in the env file', () => {
+  test('a mistyped ACCOUNT_SID is real mode, not the sandbox: it says so, and the functions answer 500 naming the setting', async () => {
+    const envFile = join(mkdtempSync(join(tmpdir(), 'typo-env-')), 'typo.env');
+    writeFileSync(
+      envFile,
+      'ACCOUNT_SID=AC123\nAUTH_TOKEN=0123456789abcdef0123456789ABCDEF\nTWILIO_FLEX_WORKSPACE_SID=WS' + 'b2'.repeat(16) + '\n',
+    );
+    const port = await freePort();
+    const server = spawn(
+      'node',
+      [join(PROJECT_ROOT, 'scripts', 'run-ts.mjs'), 'scripts/start.ts', '--port', String(port), '--env', envFile],
+      {
+        cwd: PROJECT_ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      let answer: Response | undefined;
+      for (let waited = 0; answer === undefined && waited < 60_000; waited += 250) {
+        answer = await fetch(`http://localhost:${port}/transfer-to-queue`, { method: 'POST', body: new URLSearchParams({ x: '1' }) }).catch(
+          () => undefined,
+        );
+        if (answer === undefined) await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+      }
+      expect(output).toContain('Calling Twilio');
+      expect(output).not.toContain('SANDBOX');
+      expect(answer?.status).toBe(500);
+      const body = (await answer?.json()) as { error: { code: string; message: string } };
+      expect(body.error).toMatchObject({ code: 'misconfigured', message: expect.stringContaining('ACCOUNT_SID') });
+      expect(body.error.message).not.toContain('AC123');
+    } finally {
+      if (server.pid !== undefined) process.kill(-server.pid, 'SIGTERM');
+    }
+  }, 90_000);
 });
