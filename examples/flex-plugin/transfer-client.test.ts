@@ -5,15 +5,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { PendingTransfer as FunctionPendingTransfer } from '../../src/core/pending-transfers';
+import type { TransferResult as FunctionTransferResult } from '../../src/core/transfer-result';
 import type { ErrorCode as FunctionErrorCode } from '../../src/http/errors';
 import { freePort, TEST_WORKSPACE_SID } from '../../test/support/functions-server';
 import { transferSids, useFunctions } from '../../test/support/harness';
 import { grantAgentToken } from '../../test/support/in-process';
-import { type ServerErrorCode, TransferClient, type TransferClientOptions, TransferError, transferArgsFromTask } from './transfer-client';
+import {
+  type PendingTransfer,
+  type ServerErrorCode,
+  TransferClient,
+  type TransferResult,
+  type TransferClientOptions,
+  TransferError,
+  transferArgsFromTask,
+} from './transfer-client';
 
 /** Compile-time: the client's server codes are exactly the functions' `ErrorCode` (a change on either side fails `tsc`). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const errorCodesInSync: Same<ServerErrorCode, FunctionErrorCode> = true;
+/** Compile-time: the bodies the client declares are the ones the functions answer. */
+const pendingTransferInSync: Same<PendingTransfer, FunctionPendingTransfer> = true;
+const transferResultInSync: Same<Omit<TransferResult, 'replayed'>, FunctionTransferResult> = true;
 /** The codes of the contract's error table (transfer-api.md): each must be one the client knows. */
 type ContractErrorCode =
   | 'invalid_request'
@@ -65,7 +78,7 @@ async function rejection(promise: Promise<unknown>): Promise<TransferError> {
 }
 
 test('client and functions agree on error codes, and the client knows every code of the contract', () => {
-  expect(errorCodesInSync && contractCodesKnown).toBe(true);
+  expect(errorCodesInSync && contractCodesKnown && pendingTransferInSync && transferResultInSync).toBe(true);
 });
 
 describe('transferArgsFromTask', () => {

@@ -83,12 +83,15 @@ export interface PendingTransfer {
   inviteSid: string;
   /** The invite's task: what `cancelTransfer` cancels. */
   taskSid: string | null;
-  target: TransferTarget;
-  transferType: TransferType;
+  /** Null when the invite's task no longer carries the transfer's own attributes. */
+  target: TransferTarget | null;
+  transferType: TransferType | null;
   /** `WK…` of the agent who transferred; null for Studio and other signed callers. */
   transferredByWorkerSid: string | null;
-  /** ISO 8601. */
-  createdAt: string;
+  /** ISO 8601; null when Twilio's invite list does not say. */
+  createdAt: string | null;
+  /** A hint only (the task's status as the invite list reports it): `cancelTransfer` checks the task itself. */
+  taskStatus: string | null;
 }
 
 export interface CancelTransferRequest extends ChannelRef {
