@@ -15,6 +15,7 @@ import { type ChannelRef, listInvites } from '../twilio/flex';
 import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
+import type { AuthenticatedContext } from './context';
 import type { Success } from './engine';
 import { REQUEST_BUDGET_MS } from './deadline';
 import type { TransferResult } from './transfer-result';
@@ -96,6 +97,24 @@ export function idempotencyKey(options: {
   caller: Caller;
 }): IdempotencyKey {
   return { hash: sha256(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };
+}
+
+/** The request's key, hashed and fingerprinted, or undefined when it sent none. */
+export function requestKey(options: {
+  context: AuthenticatedContext;
+  rawKey: string | undefined;
+  functionName: string;
+  fields: Readonly<Record<string, unknown>>;
+}): IdempotencyKey | undefined {
+  const { context, rawKey } = options;
+  if (rawKey === undefined) return undefined;
+  return idempotencyKey({
+    key: rawKey,
+    accountSid: context.settings.accountSid,
+    functionName: options.functionName,
+    fields: options.fields,
+    caller: context.caller,
+  });
 }
 
 function documentName(key: IdempotencyKey): string {

@@ -1,20 +1,12 @@
-import { asFailure, ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
+import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import type { Caller } from './authenticate';
 import type { RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import { FieldReader } from './fields';
-import {
-  claimKey,
-  idempotencyKey,
-  type UnrecordedResultFinder,
-  readIdempotencyKeyInto,
-  recordResult,
-  releaseKey,
-  replaySuccess,
-  twilioDidNotAct,
-} from './idempotency';
+import { exactlyOnce } from './exactly-once';
+import { readIdempotencyKeyInto, replaySuccess, requestKey, type UnrecordedResultFinder } from './idempotency';
 import { isRestricted, requireOwnParticipation } from './ownership';
 
 /** One pending (or past) transfer as /list-transfers shows it. */
@@ -126,49 +118,21 @@ export const listTransfersHandler: CoreHandler = async (context) => {
 
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
 export const cancelTransferHandler: CoreHandler = async (context): Promise<Success> => {
-  const { incoming, settings, twilio, caller } = context;
-  const { channel, taskSid, reason, key: rawKey } = parseCancelRequest(incoming);
-  const key =
-    rawKey === undefined
-      ? undefined
-      : idempotencyKey({
-          key: rawKey,
-          accountSid: settings.accountSid,
-          functionName: 'cancel-transfer',
-          fields: { ...channel, taskSid, reason },
-          caller,
-        });
-  const startedAtMs = context.now();
-  const [claim, reads] = await Promise.allSettled([
-    key === undefined
-      ? undefined
-      : claimKey<CancelResult>({
-          twilio,
-          settings,
-          key,
-          now: context.now,
-          findUnrecordedResult: cancelFromTask(context, { taskSid, reason }),
-        }),
-    readCancelable({ context, caller, channel, taskSid }),
-  ]);
-  if (claim.status === 'rejected') throw claim.reason;
-  if (claim.value?.kind === 'replay') return replaySuccess({ status: 200, result: claim.value.result });
-
-  let cancelStarted = false;
-  try {
-    if (reads.status === 'rejected') throw reads.reason;
-    const task = reads.value;
-    cancelStarted = true;
-    await cancelPendingTask(context, { taskSid, reason, etag: task.etag });
-  } catch (thrown) {
-    if (key !== undefined && (!cancelStarted || twilioDidNotAct(asFailure(thrown)))) {
-      await releaseKey({ twilio, settings, key }).catch(() => undefined);
-    }
-    throw thrown;
-  }
-  const result: CancelResult = { taskSid, canceled: true };
-  // A repeat cannot tell "canceled by this request" from "canceled by someone" in TaskRouter: the result is recorded.
-  if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
+  const { channel, taskSid, reason, key: rawKey } = parseCancelRequest(context.incoming);
+  const key = requestKey({ context, rawKey, functionName: 'cancel-transfer', fields: { ...channel, taskSid, reason } });
+  const { result, replayed } = await exactlyOnce<WorkspaceTask, CancelResult>({
+    context,
+    key,
+    findUnrecordedResult: cancelFromTask(context, { taskSid, reason }),
+    read: () => readCancelable({ context, caller: context.caller, channel, taskSid }),
+    change: async (task) => {
+      await cancelPendingTask(context, { taskSid, reason, etag: task.etag });
+      return { taskSid, canceled: true };
+    },
+    // TaskRouter cannot tell "canceled by this request" from "canceled by someone": the result is recorded.
+    mustRecord: () => true,
+  });
+  if (replayed) return replaySuccess({ status: 200, result });
   return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled' };
 };
 

@@ -2,21 +2,10 @@ import { asFailure, type FieldProblem, NotFoundError, TwilioApiError } from '../
 import { failureToHttp } from '../http/errors';
 import { type ChannelParticipant, createInvite, listParticipants, setParticipantStatus } from '../twilio/flex';
 import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
-import type { Caller } from './authenticate';
-import type { RequestContext } from './context';
+import type { AuthenticatedContext, RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
-import {
-  claimKey,
-  type Claim,
-  idempotencyKey,
-  type IdempotencyKey,
-  readIdempotencyKeyInto,
-  recordResult,
-  releaseKey,
-  replaySuccess,
-  transferFromInvites,
-  twilioDidNotAct,
-} from './idempotency';
+import { exactlyOnce } from './exactly-once';
+import { readIdempotencyKeyInto, replaySuccess, requestKey, transferFromInvites } from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
 import { buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
@@ -36,50 +25,26 @@ async function originalTaskOf(context: RequestContext, taskSid: string): Promise
   }
 }
 
-/** What has to be read before the invite, all at once: one round trip, however many reads. */
-async function readBeforeInvite(options: {
-  context: RequestContext;
-  transfer: TransferRequest;
-  caller: Caller;
-  key: IdempotencyKey | undefined;
-}): Promise<{
-  claim: Claim<TransferResult> | undefined;
+interface ReadsBeforeInvite {
   originalTask: WorkspaceTask | undefined;
   participants: ChannelParticipant[] | undefined;
-}> {
-  const { context, transfer, caller, key } = options;
-  const restricted = isRestricted(caller, context.settings);
+}
+
+/** What has to be read before the invite, all at once: one round trip, however many reads. */
+async function readBeforeInvite(options: { context: AuthenticatedContext; transfer: TransferRequest }): Promise<ReadsBeforeInvite> {
+  const { context, transfer } = options;
+  const { caller } = context;
   const callerWorker = caller.kind === 'flex-token' ? caller.workerSid : undefined;
   const findsParticipantToClose =
     transfer.transferType === 'cold' &&
     transfer.participantSid === undefined &&
     (callerWorker !== undefined || transfer.taskSid !== undefined);
-  const needsParticipants = restricted || findsParticipantToClose;
-
-  const [claim, originalTask, participants] = await Promise.allSettled([
-    key === undefined
-      ? undefined
-      : claimKey<TransferResult>({
-          twilio: context.twilio,
-          settings: context.settings,
-          key,
-          now: context.now,
-          findUnrecordedResult: transferFromInvites(context.twilio, transfer, key),
-        }),
+  const needsParticipants = isRestricted(caller, context.settings) || findsParticipantToClose;
+  const [originalTask, participants] = await Promise.all([
     transfer.taskSid === undefined ? undefined : originalTaskOf(context, transfer.taskSid),
     needsParticipants ? listParticipants(context.twilio, transfer) : undefined,
   ]);
-  if (claim.status === 'rejected') throw claim.reason;
-  const claimed = claim.value;
-  if (claimed?.kind === 'replay') return { claim: claimed, originalTask: undefined, participants: undefined };
-  try {
-    if (originalTask.status === 'rejected') throw originalTask.reason;
-    if (participants.status === 'rejected') throw participants.reason;
-  } catch (thrown) {
-    if (key !== undefined) await releaseKey({ twilio: context.twilio, settings: context.settings, key }).catch(() => undefined);
-    throw thrown;
-  }
-  return { claim: claimed, originalTask: originalTask.value, participants: participants.value };
+  return { originalTask, participants };
 }
 
 async function closeTransferringParticipant(context: RequestContext, transfer: TransferRequest, participantSid: string): Promise<string[]> {
@@ -96,10 +61,45 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
   }
 }
 
+/** Checks ownership, invites, and for a cold transfer closes the transferring participant once the invite exists. */
+async function invite(options: {
+  context: AuthenticatedContext;
+  transfer: TransferRequest;
+  reads: ReadsBeforeInvite;
+  requestKeyHash: string | undefined;
+}): Promise<TransferResult> {
+  const { context, transfer, reads } = options;
+  const { caller, settings } = context;
+  const restricted = isRestricted(caller, settings);
+  if (restricted) requireOwnParticipation(caller, reads.participants ?? []);
+  const closing =
+    transfer.transferType === 'cold'
+      ? participantToClose({
+          caller,
+          restricted,
+          requestedSid: transfer.participantSid,
+          taskSid: transfer.taskSid,
+          participants: reads.participants,
+        })
+      : undefined;
+  const routing = buildRouting({ transfer, caller, settings, originalTask: reads.originalTask, requestKeyHash: options.requestKeyHash });
+  const created = await createInvite(context.twilio, transfer, routing);
+  const warnings = closing === undefined ? [] : await closeTransferringParticipant(context, transfer, closing);
+  return {
+    inviteSid: created.inviteSid,
+    interactionSid: transfer.interactionSid,
+    channelSid: transfer.channelSid,
+    taskSid: created.taskSid,
+    target: { type: transfer.targetType, sid: transfer.targetSid },
+    transferType: transfer.transferType,
+    participantClosed: closing !== undefined && warnings.length === 0,
+    warnings,
+  };
+}
+
 /**
- * One transfer: authenticate, validate, claim the key and read what the
- * transfer needs (concurrently), check ownership, build the routing, invite,
- * and for a cold transfer close the transferring participant once the invite exists.
+ * One transfer (after authentication): validate, claim the key and read what
+ * the transfer needs (concurrently), then invite, exactly once per key.
  */
 export function transferHandler(functionName: string, targetType: TargetType): CoreHandler {
   return async (context): Promise<Success> => {
@@ -108,48 +108,18 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const rawKey = readIdempotencyKeyInto(incoming, keyProblems);
     const callerWorkerSid = caller.kind === 'flex-token' ? caller.workerSid : undefined;
     const transfer = parseTransferRequest(incoming.params, targetType, settings, { callerWorkerSid, moreProblems: keyProblems });
-    const key =
-      rawKey === undefined
-        ? undefined
-        : idempotencyKey({ key: rawKey, accountSid: settings.accountSid, functionName, fields: { ...transfer }, caller });
-    const startedAtMs = context.now();
+    const key = requestKey({ context, rawKey, functionName, fields: { ...transfer } });
 
-    const { claim, originalTask, participants } = await readBeforeInvite({ context, transfer, caller, key });
-    if (claim?.kind === 'replay') return replaySuccess({ status: 201, result: claim.result });
-
-    let inviteStarted = false;
-    try {
-      const restricted = isRestricted(caller, settings);
-      if (restricted) requireOwnParticipation(caller, participants ?? []);
-      const closing =
-        transfer.transferType === 'cold'
-          ? participantToClose({ caller, restricted, requestedSid: transfer.participantSid, taskSid: transfer.taskSid, participants })
-          : undefined;
-      const routing = buildRouting({ transfer, caller, settings, originalTask, requestKeyHash: key?.hash });
-      inviteStarted = true;
-      const invite = await createInvite(twilio, transfer, routing);
-      const result: TransferResult = {
-        inviteSid: invite.inviteSid,
-        interactionSid: transfer.interactionSid,
-        channelSid: transfer.channelSid,
-        taskSid: invite.taskSid,
-        target: { type: transfer.targetType, sid: transfer.targetSid },
-        transferType: transfer.transferType,
-        participantClosed: false,
-        warnings: [],
-      };
-      if (closing !== undefined) {
-        result.warnings = await closeTransferringParticipant(context, transfer, closing);
-        result.participantClosed = result.warnings.length === 0;
-        // Only a cold transfer's answer cannot be rebuilt from its invite; a failed record leaves the repeat to say so.
-        if (key !== undefined) await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
-      }
-      return { answer: { status: 201, body: result, headers: {} }, outcome: 'transferred' };
-    } catch (thrown) {
-      if (key !== undefined && (!inviteStarted || twilioDidNotAct(asFailure(thrown)))) {
-        await releaseKey({ twilio, settings, key }).catch(() => undefined);
-      }
-      throw thrown;
-    }
+    const { result, replayed } = await exactlyOnce({
+      context,
+      key,
+      findUnrecordedResult: key === undefined ? undefined : transferFromInvites(twilio, transfer, key),
+      read: () => readBeforeInvite({ context, transfer }),
+      change: (reads) => invite({ context, transfer, reads, requestKeyHash: key?.hash }),
+      // A warm transfer's answer is rebuilt from its invite; a cold one's close is known only to this request.
+      mustRecord: (done) => done.transferType === 'cold',
+    });
+    if (replayed) return replaySuccess({ status: 201, result });
+    return { answer: { status: 201, body: result, headers: {} }, outcome: 'transferred' };
   };
 }
