@@ -184,8 +184,11 @@ export class UpstreamMalformedAnswerError extends RequestFailure {
 /** No answer within the request's deadline. */
 export class UpstreamTimeoutError extends RequestFailure {
   readonly kind = 'upstream-timeout';
-  constructor(readonly operation: UpstreamOperation) {
-    super(`No answer to the ${operation} request within the deadline.`);
+  constructor(
+    readonly operation: UpstreamOperation,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`No answer to the ${operation} request within the deadline.`, options);
   }
 }
 

@@ -39,7 +39,6 @@ export interface RequestContext {
   settings: Settings;
   deadline: Deadline;
   twilio: TwilioTransport;
-  verifier: FlexTokenVerifier;
   now: () => number;
 }
 

@@ -17,10 +17,6 @@ export class Deadline {
   remainingMs(): number {
     return Math.max(0, this.expiresAtMs - this.nowMs());
   }
-
-  hasExpired(): boolean {
-    return this.remainingMs() <= 0;
-  }
 }
 
 /** Settles with `onTimeout()`'s rejection if `work` has not settled within `ms`. */

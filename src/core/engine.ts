@@ -12,8 +12,8 @@ import { validateWithTwilio } from './validate-token';
 /** What a function's core work returns: the answer and what the log line should say about it. */
 export interface Success {
   answer: Answer;
+  /** What the log line says happened: 'transferred', 'replayed', ... */
   outcome: string;
-  replayed?: boolean;
 }
 
 /** Everything the adapter needs to respond and nothing it must work out: no side channel. */
@@ -68,7 +68,7 @@ export async function runRequest(options: {
       random: deps.random,
     });
     const transport = twilio;
-    const context: RequestContext = { incoming, settings, deadline, twilio: transport, verifier: deps.verifier, now: deps.now };
+    const context: RequestContext = { incoming, settings, deadline, twilio: transport, now: deps.now };
     const work = async (): Promise<Success> => {
       caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate: validateWithTwilio(context) });
       return options.handler({ ...context, caller });
@@ -95,7 +95,7 @@ export async function runRequest(options: {
     callerKind: caller?.kind ?? null,
     upstreamAttempts: twilio?.attempts ?? 0,
     durationMs: deps.now() - startedAt,
-    ...(success?.replayed ? { replayed: true } : {}),
+    ...(success?.outcome === 'replayed' ? { replayed: true } : {}),
     ...(defect === undefined ? {} : { defect }),
   });
   return { answer, requestId, settings };

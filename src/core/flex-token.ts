@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256';
 import { UnauthenticatedError, UpstreamUnavailableError } from '../errors';
 import type { FlexTokenIdentity } from '../twilio/tokens';
 import { TtlCache } from './ttl-cache';
@@ -13,7 +13,7 @@ export const REJECTION_MEMORY_MS = 5000;
 export const VALIDATIONS_PER_SECOND = 20;
 
 export function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 /** At most `limit` calls in any one-second window: the times of the last `limit` calls are kept. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Settings } from '../config';
 import {
   ConflictError,
@@ -15,6 +14,7 @@ import { type ChannelRef, listInvites } from '../twilio/flex';
 import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
+import { sha256Hex } from './sha256';
 import type { AuthenticatedContext } from './context';
 import type { Success } from './engine';
 import { REQUEST_BUDGET_MS } from './deadline';
@@ -22,8 +22,6 @@ import type { TransferResult } from './transfer-result';
 
 /** An Idempotency-Key as received: printable ASCII, 1 to 255 characters (IETF Idempotency-Key draft). */
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
-/** Fields that carry credentials or the key itself: not part of what makes two requests "the same". */
-const FIELDS_OUTSIDE_FINGERPRINT = new Set(['Token', 'idempotencyKey']);
 /** A first attempt older than this has ended, whatever it did: past the longest a request can run. */
 const FIRST_ATTEMPT_WINDOW_MS = REQUEST_BUDGET_MS + 2500;
 
@@ -62,10 +60,6 @@ export function readIdempotencyKeyInto(incoming: IncomingRequest, problems: Fiel
   return key;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 /** JSON with every object's keys sorted, so that key order never makes two bodies differ. */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -84,9 +78,8 @@ function canonicalJson(value: unknown): string {
  * credentials, field order and key order do not make a request different).
  */
 export function fingerprintOf(options: { functionName: string; fields: Readonly<Record<string, unknown>>; caller: Caller }): string {
-  const fields = Object.fromEntries(Object.entries(options.fields).filter(([name]) => !FIELDS_OUTSIDE_FINGERPRINT.has(name)));
   const who = options.caller.kind === 'flex-token' ? `flex-token:${options.caller.workerSid ?? ''}` : options.caller.kind;
-  return sha256(canonicalJson([options.functionName, who, fields]));
+  return sha256Hex(canonicalJson([options.functionName, who, options.fields]));
 }
 
 export function idempotencyKey(options: {
@@ -96,7 +89,7 @@ export function idempotencyKey(options: {
   fields: Readonly<Record<string, unknown>>;
   caller: Caller;
 }): IdempotencyKey {
-  return { hash: sha256(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };
+  return { hash: sha256Hex(`${options.accountSid}:${options.key}`), fingerprint: fingerprintOf(options) };
 }
 
 /** The request's key, hashed and fingerprinted, or undefined when it sent none. */
@@ -250,7 +243,6 @@ export function replaySuccess(options: { status: number; result: object }): Succ
   return {
     answer: { status: options.status, body: options.result, headers: { 'Idempotent-Replayed': 'true' } },
     outcome: 'replayed',
-    replayed: true,
   };
 }
 

@@ -1,3 +1,4 @@
+import { nonEmptyString } from '../values';
 import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
@@ -62,10 +63,6 @@ function parseCancelRequest(incoming: RequestContext['incoming']): CancelRequest
   return { channel, taskSid, reason, key };
 }
 
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
 function isTransferInvite(invite: ChannelInvite): boolean {
   return invite.attributes.transferTargetType === 'worker' || invite.attributes.transferTargetType === 'queue';
 }
@@ -79,15 +76,15 @@ function isoDate(value: unknown): string | null {
 export function describeInvite(invite: ChannelInvite): PendingTransfer {
   const { attributes, properties } = invite;
   const targetType = attributes.transferTargetType;
-  const targetSid = text(attributes.transferTargetSid);
+  const targetSid = nonEmptyString(attributes.transferTargetSid) ?? null;
   return {
     inviteSid: invite.inviteSid,
     taskSid: invite.taskSid ?? null,
     target: (targetType === 'worker' || targetType === 'queue') && targetSid !== null ? { type: targetType, sid: targetSid } : null,
     transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
-    transferredByWorkerSid: text(attributes.transferredByWorkerSid),
+    transferredByWorkerSid: nonEmptyString(attributes.transferredByWorkerSid) ?? null,
     createdAt: isoDate(properties.date_created),
-    taskStatus: text(properties.assignment_status),
+    taskStatus: nonEmptyString(properties.assignment_status) ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import { plainObject } from '../values';
 import { InvalidRequestError } from '../errors';
 import type { Routing, RoutingProperties } from '../twilio/flex';
 import type { WorkspaceTask } from '../twilio/taskrouter';
@@ -26,10 +27,6 @@ export interface RoutingInput {
   originalTask: WorkspaceTask | undefined;
   /** The hash of the request's Idempotency-Key, carried so a repeat can find this invite. */
   requestKeyHash?: string;
-}
-
-function plainObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /**

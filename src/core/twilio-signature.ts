@@ -1,12 +1,4 @@
-import type * as TwilioModule from 'twilio';
-
-let twilioModule: typeof TwilioModule | undefined;
-function twilio(): typeof TwilioModule {
-  // Loaded on first signed request only: the helper library takes ~200 ms to load.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  twilioModule ??= require('twilio') as typeof TwilioModule;
-  return twilioModule;
-}
+import { helperLibrary } from '../twilio/helper-library';
 
 const LOCAL_HOST = /^(localhost|127\.0\.0\.1)(:\d+)?$/;
 
@@ -41,7 +33,7 @@ export function hasValidTwilioSignature(request: SignedRequest, authToken: strin
       return false;
     }
   }
-  const { validateRequest } = twilio();
+  const { validateRequest } = helperLibrary();
   return signedUrlCandidates(request.domainName, request.path).some((url) =>
     validateRequest(authToken, request.signature, url, params as Record<string, string>),
   );

@@ -1,5 +1,6 @@
 import { UpstreamMalformedAnswerError } from '../errors';
 import { isSid } from '../sids';
+import { nonEmptyString, plainObject } from '../values';
 import type { TwilioTransport } from './transport';
 
 export interface ChannelRef {
@@ -64,24 +65,16 @@ async function readAllPages<Instance>(first: Promise<Page<Instance>>): Promise<I
   return all;
 }
 
-function objectOrUndefined(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
 /** Attributes as Twilio returns them: an object, or a JSON string holding one. */
 export function attributesObject(value: unknown): Record<string, unknown> {
   if (typeof value === 'string') {
     try {
-      return objectOrUndefined(JSON.parse(value)) ?? {};
+      return plainObject(JSON.parse(value)) ?? {};
     } catch {
       return {};
     }
   }
-  return objectOrUndefined(value) ?? {};
-}
-
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return plainObject(value) ?? {};
 }
 
 export async function createInvite(transport: TwilioTransport, ref: ChannelRef, routing: Routing): Promise<CreatedInvite> {
@@ -91,8 +84,8 @@ export async function createInvite(transport: TwilioTransport, ref: ChannelRef, 
   if (!isSid('invite', (invite as { sid?: unknown } | null)?.sid)) {
     throw new UpstreamMalformedAnswerError('invite', { detail: 'no invite SID in a success answer' });
   }
-  const properties = objectOrUndefined(objectOrUndefined(invite.routing)?.properties);
-  return { inviteSid: invite.sid, taskSid: stringOrUndefined(properties?.sid) ?? null };
+  const properties = plainObject(plainObject(invite.routing)?.properties);
+  return { inviteSid: invite.sid, taskSid: nonEmptyString(properties?.sid) ?? null };
 }
 
 export async function setParticipantStatus(
@@ -117,12 +110,12 @@ export async function listParticipants(transport: TwilioTransport, ref: ChannelR
     { changesNothing: true },
   );
   return value.map((participant) => {
-    const routing = objectOrUndefined(participant.routingProperties);
+    const routing = plainObject(participant.routingProperties);
     return {
       sid: participant.sid,
       type: String(participant.type ?? ''),
-      workerSid: stringOrUndefined(routing?.worker_sid),
-      taskSid: stringOrUndefined(routing?.task_sid),
+      workerSid: nonEmptyString(routing?.worker_sid),
+      taskSid: nonEmptyString(routing?.task_sid),
     };
   });
 }
@@ -135,10 +128,10 @@ export async function listInvites(transport: TwilioTransport, ref: ChannelRef): 
     { changesNothing: true },
   );
   return value.map((invite) => {
-    const properties = objectOrUndefined(objectOrUndefined(invite.routing)?.properties) ?? {};
+    const properties = plainObject(plainObject(invite.routing)?.properties) ?? {};
     return {
       inviteSid: invite.sid,
-      taskSid: stringOrUndefined(properties.sid),
+      taskSid: nonEmptyString(properties.sid),
       attributes: attributesObject(properties.attributes),
       properties,
     };

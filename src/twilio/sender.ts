@@ -1,4 +1,4 @@
-import type * as TwilioModule from 'twilio';
+import { helperLibrary } from './helper-library';
 
 /** One HTTP request to Twilio, in the shape the helper library hands its pluggable `httpClient`. */
 export interface OutboundRequest {
@@ -43,8 +43,7 @@ export function isJsonRequest(request: Pick<OutboundRequest, 'headers'>): boolea
  * ambiguously).
  */
 export function helperLibrarySender(): HttpSender {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { RequestClient } = require('twilio') as typeof TwilioModule;
+  const { RequestClient } = helperLibrary();
   const client = new RequestClient({ keepAlive: true });
   return {
     async send(request) {

@@ -1,5 +1,6 @@
 import { UpstreamMalformedAnswerError } from '../errors';
 import { isSid } from '../sids';
+import { nonEmptyString } from '../values';
 import { attributesObject } from './flex';
 import type { TwilioTransport } from './transport';
 
@@ -16,10 +17,6 @@ export interface WorkspaceTask {
   etag: string | undefined;
 }
 
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 export async function fetchTask(transport: TwilioTransport, ref: { workspaceSid: string; taskSid: string }): Promise<WorkspaceTask> {
   const { value: task, answer } = await transport.call(
     'task-fetch',
@@ -32,12 +29,12 @@ export async function fetchTask(transport: TwilioTransport, ref: { workspaceSid:
   return {
     sid: task.sid,
     attributes: attributesObject(task.attributes),
-    taskChannelUniqueName: stringOrUndefined(task.taskChannelUniqueName),
-    workflowSid: stringOrUndefined(task.workflowSid),
-    queueSid: stringOrUndefined(task.taskQueueSid),
+    taskChannelUniqueName: nonEmptyString(task.taskChannelUniqueName),
+    workflowSid: nonEmptyString(task.workflowSid),
+    queueSid: nonEmptyString(task.taskQueueSid),
     assignmentStatus: String(task.assignmentStatus ?? ''),
-    reason: stringOrUndefined(task.reason),
-    etag: stringOrUndefined(answer?.headers.etag),
+    reason: nonEmptyString(task.reason),
+    etag: nonEmptyString(answer?.headers.etag),
   };
 }
 

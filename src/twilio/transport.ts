@@ -11,6 +11,7 @@ import {
   type UpstreamOperation,
 } from '../errors';
 import { type AttemptOutcome, classifyTransportError, parseRetryAfterSeconds, retryDelayMs } from './retry-policy';
+import { helperLibrary } from './helper-library';
 import type { HttpSender, InboundAnswer, OutboundRequest } from './sender';
 
 export interface CallOptions {
@@ -26,7 +27,7 @@ export interface CallResult<T> {
   answer: InboundAnswer | undefined;
 }
 
-/** The state of one call. Calls of one request may run concurrently, so nothing about a call lives on the transport itself. */
+/** The state of one call (its operation, its deadline, Twilio's last answer): calls of one request may run concurrently. */
 class CallScope {
   lastAnswer: InboundAnswer | undefined;
   private readonly expiresAtMs: number;
@@ -60,12 +61,9 @@ function isRestException(thrown: unknown): thrown is TwilioRestException {
 /** The helper library's `twilio(accountSid, authToken, options)`. */
 type TwilioClientFactory = (accountSid: string, authToken: string, options: ClientOpts) => Twilio;
 
-let createClient: TwilioClientFactory | undefined;
+/** The helper library's default export is the client factory; its type declarations describe it as a namespace. */
 function loadTwilio(): TwilioClientFactory {
-  // Loaded on first use: requests refused before any Twilio call never pay the ~200 ms it takes.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  createClient ??= require('twilio') as TwilioClientFactory;
-  return createClient;
+  return helperLibrary() as unknown as TwilioClientFactory;
 }
 
 export interface TransportOptions {
@@ -156,6 +154,7 @@ export class TwilioTransport {
       const abort = new AbortController();
       let outcome: AttemptOutcome;
       let answer: InboundAnswer | undefined;
+      let transportError: unknown;
       try {
         answer = await withTimeout(
           this.options.sender.send({ ...request, timeoutMs: remainingMs, signal: abort.signal }),
@@ -171,6 +170,7 @@ export class TwilioTransport {
           retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']),
         };
       } catch (thrown) {
+        transportError = thrown;
         outcome = classifyTransportError((thrown as { code?: unknown } | undefined)?.code);
       }
 
@@ -186,20 +186,20 @@ export class TwilioTransport {
           scope.lastAnswer = answer;
           return answer;
         }
-        throw transportFailure(scope.operation, outcome);
+        throw transportFailure(scope.operation, outcome, transportError);
       }
       await sleep(delayMs);
     }
   }
 }
 
-function transportFailure(operation: UpstreamOperation, outcome: AttemptOutcome): Error {
+function transportFailure(operation: UpstreamOperation, outcome: AttemptOutcome, cause: unknown): Error {
   switch (outcome.kind) {
     case 'not-sent':
-      return new UpstreamUnavailableError(operation);
+      return new UpstreamUnavailableError(operation, { cause });
     case 'timed-out':
-      return new UpstreamTimeoutError(operation);
+      return new UpstreamTimeoutError(operation, { cause });
     default:
-      return new UpstreamConnectionLostError(operation);
+      return new UpstreamConnectionLostError(operation, { cause });
   }
 }

@@ -201,6 +201,41 @@ describe('a repeat while the first may still be running', () => {
   });
 });
 
+describe('what does not make a repeat different', () => {
+  test("the agent's token refreshed between the two tries: the same agent, the same request, a replay", async () => {
+    const { token, workerSid } = grantAgentToken(standin, ['supervisor']);
+    const refreshed = grantAgentToken(standin, ['supervisor']).token;
+    standin.grantToken(refreshed, { worker_sid: workerSid, roles: ['supervisor'] });
+    const transfer = newTransfer();
+
+    const first = await keyedQueueTransfer(token, 'refresh-1', transfer);
+    const repeat = await keyedQueueTransfer(refreshed, 'refresh-1', transfer);
+
+    expect(first.status).toBe(201);
+    expect(repeat).toMatchObject({ status: 201, body: { inviteSid: first.body.inviteSid } });
+    expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+    expect(standin.requestsTo('invite')).toHaveLength(1);
+  });
+
+  test('the fields in another order, attributes with their keys in another order: a replay', async () => {
+    const token = supervisor();
+    const transfer = newTransfer();
+    const headers = { 'Idempotency-Key': 'order-1' };
+
+    const first = await functions.call('transfer-to-queue', {
+      json: { Token: token, ...transfer, attributes: { a: 1, b: { x: 1, y: 2 } } },
+      headers,
+    });
+    const repeat = await functions.call('transfer-to-queue', {
+      json: { attributes: { b: { y: 2, x: 1 }, a: 1 }, ...transfer, Token: token },
+      headers,
+    });
+
+    expect(repeat).toMatchObject({ status: 201, body: { inviteSid: first.body.inviteSid } });
+    expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+  });
+});
+
 describe('the same key with another request', () => {
   test('another body -> 422 idempotency_key_reused, and no second invite', async () => {
     const token = supervisor();
