@@ -63,8 +63,9 @@ function parseCancelRequest(incoming: RequestContext['incoming']): CancelRequest
   return { channel, taskSid, reason, key };
 }
 
-function isTransferInvite(invite: ChannelInvite): boolean {
-  return invite.attributes.transferTargetType === 'worker' || invite.attributes.transferTargetType === 'queue';
+/** Whether these task attributes are a transfer's (the server-owned target type these functions set). */
+function areTransferAttributes(attributes: Record<string, unknown>): boolean {
+  return attributes.transferTargetType === 'worker' || attributes.transferTargetType === 'queue';
 }
 
 /** A date as Twilio gives it inside routing properties: epoch seconds, or a date string. */
@@ -107,7 +108,7 @@ export const listTransfersHandler: CoreHandler = async (context) => {
   const channel = parseListRequest(incoming.params);
   const invites = await authorizedChannelReads({ context, caller, channel, read: () => listInvites(context.twilio, channel) });
   const transfers = invites
-    .filter(isTransferInvite)
+    .filter((invite) => areTransferAttributes(invite.attributes))
     .map(describeInvite)
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
   return { answer: { status: 200, body: { transfers }, headers: {} }, outcome: 'listed' };
@@ -172,11 +173,11 @@ async function readCancelable(options: {
       ]),
   });
   const invite = invites.find((candidate) => candidate.taskSid === taskSid);
-  if (invite === undefined || !isTransferInvite(invite)) throw notATransfer;
+  if (invite === undefined || !areTransferAttributes(invite.attributes)) throw notATransfer;
   // The channel's transfer whose task TaskRouter no longer has: it ended and was removed.
   if (task === undefined)
     throw new ConflictError({ message: 'The transfer is no longer pending (its task is gone): nothing was canceled.' });
-  if (!isTransferInvite({ ...invite, attributes: task.attributes })) throw notATransfer;
+  if (!areTransferAttributes(task.attributes)) throw notATransfer;
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }

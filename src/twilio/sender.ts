@@ -66,7 +66,8 @@ export function helperLibrarySender(): HttpSender {
         });
         return { statusCode: response.status, headers: response.headers as Record<string, unknown>, body: response.data };
       }
-      // RequestClient's declared option and answer types are narrower than what it takes and returns (headers, forever).
+      // RequestClient takes no abort signal: its own timeout (the call's remaining time) ends a hung attempt.
+      // Its declared option and answer types are narrower than what it takes and returns (headers, forever).
       const answer: unknown = await client.request({ ...options, timeout: timeoutMs, forever: true } as never);
       return answer as InboundAnswer;
     },
