@@ -222,6 +222,11 @@ export type Failure =
   | UpstreamTimeoutError
   | InternalError;
 
+/** Ends a switch that must handle every failure kind: adding a kind without handling it fails to compile. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled failure ${JSON.stringify(value)}`);
+}
+
 export function asFailure(thrown: unknown): Failure {
   if (thrown instanceof RequestFailure) return thrown as Failure;
   return new InternalError({ cause: thrown });

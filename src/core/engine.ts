@@ -3,11 +3,11 @@ import { asFailure, type Failure, UpstreamTimeoutError } from '../errors';
 import type { Answer } from '../http/answer';
 import { failureToHttp } from '../http/errors';
 import { checkIncoming, type IncomingRequest } from '../http/incoming';
+import { validateToken } from '../twilio/tokens';
 import { TwilioTransport } from '../twilio/transport';
 import { authenticate, type Caller } from './authenticate';
 import type { AuthenticatedContext, Dependencies, RequestContext } from './context';
 import { Deadline, REQUEST_BUDGET_MS, withTimeout } from './deadline';
-import { validateWithTwilio } from './validate-token';
 
 /** What a function's core work returns: the answer and what the log line should say about it. */
 export interface Success {
@@ -70,7 +70,8 @@ export async function runRequest(options: {
     const transport = twilio;
     const context: RequestContext = { incoming, settings, deadline, twilio: transport, now: deps.now };
     const work = async (): Promise<Success> => {
-      caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate: validateWithTwilio(context) });
+      const validate = (token: string) => validateToken(transport, { accountSid: context.settings.accountSid, token });
+      caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate });
       return options.handler({ ...context, caller });
     };
     // A last guard only: every outbound call already has its own timeout within the deadline.

@@ -12,10 +12,6 @@ export const REJECTION_MEMORY_MS = 5000;
 /** What one instance sends to the validation endpoint at most, per second; past it, callers are told to retry. */
 export const VALIDATIONS_PER_SECOND = 20;
 
-export function tokenKey(token: string): string {
-  return sha256Hex(token);
-}
-
 /** At most `limit` calls in any one-second window: the times of the last `limit` calls are kept. */
 class RateBound {
   private readonly recent: number[] = [];
@@ -67,7 +63,7 @@ export class FlexTokenVerifier {
     options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> },
   ): Promise<FlexTokenIdentity> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWE.test(token)) throw new UnauthenticatedError('the Flex token is not a compact JWE');
-    const key = tokenKey(token);
+    const key = sha256Hex(token);
     const known = options.cacheSeconds > 0 ? this.accepted.get(key) : undefined;
     if (known) return known;
     if (this.rejected.get(key)) throw new UnauthenticatedError('the Flex token was rejected moments ago');

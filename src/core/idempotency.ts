@@ -1,16 +1,15 @@
 import type { Settings } from '../config';
 import {
+  assertNever,
   ConflictError,
   type Failure,
   type FieldProblem,
   IdempotencyKeyReusedError,
-  InvalidRequestError,
   RequestFailure,
   TwilioApiError,
   UpstreamUnavailableError,
 } from '../errors';
 import { type IncomingRequest, readHeader } from '../http/incoming';
-import { type ChannelRef, listInvites } from '../twilio/flex';
 import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
@@ -18,7 +17,6 @@ import { sha256Hex } from './sha256';
 import type { AuthenticatedContext } from './context';
 import type { Success } from './engine';
 import { REQUEST_BUDGET_MS } from './deadline';
-import type { TransferResult } from './transfer-result';
 
 /** An Idempotency-Key as received: printable ASCII, 1 to 255 characters (IETF Idempotency-Key draft). */
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
@@ -28,19 +26,15 @@ const FIRST_ATTEMPT_WINDOW_MS = REQUEST_BUDGET_MS + 2500;
 export interface IdempotencyKey {
   /** SHA-256 of the key: the Sync document's name and the invites' `transferRequestKey`; the key itself is never stored. */
   hash: string;
-  /** SHA-256 of the request's fields (less credentials) and the caller. */
+  /** SHA-256 of the function, the caller and the validated request. */
   fingerprint: string;
 }
 
-/** The key from the `Idempotency-Key` header or the `idempotencyKey` field (for Studio), or undefined. */
-export function readIdempotencyKey(incoming: IncomingRequest): string | undefined {
-  const problems: FieldProblem[] = [];
-  const key = readIdempotencyKeyInto(incoming, problems);
-  if (problems.length > 0) throw new InvalidRequestError(problems);
-  return key;
-}
-
-/** The same, adding a malformed key's problem to `problems` (reported with every other bad field). */
+/**
+ * The key from the `Idempotency-Key` header or the `idempotencyKey` field (for
+ * Studio), or undefined; a malformed key's problem goes to `problems`, to be
+ * reported with every other bad field.
+ */
 export function readIdempotencyKeyInto(incoming: IncomingRequest, problems: FieldProblem[]): string | undefined {
   const header = readHeader(incoming, 'idempotency-key');
   const field = incoming.params.idempotencyKey;
@@ -152,49 +146,11 @@ function stillInProgress(): ConflictError {
   });
 }
 
-/** Rebuilds a first transfer's answer from the invite it created (found by the key's hash in its attributes). */
-function resultFromInvite(ref: ChannelRef, invite: Awaited<ReturnType<typeof listInvites>>[number]): TransferResult {
-  const { attributes } = invite;
-  const transferType = attributes.transferType === 'cold' ? 'cold' : 'warm';
-  return {
-    inviteSid: invite.inviteSid,
-    interactionSid: ref.interactionSid,
-    channelSid: ref.channelSid,
-    taskSid: invite.taskSid ?? null,
-    target: { type: attributes.transferTargetType === 'worker' ? 'worker' : 'queue', sid: String(attributes.transferTargetSid ?? '') },
-    transferType,
-    participantClosed: false,
-    warnings:
-      transferType === 'cold'
-        ? ['This answer repeats an earlier transfer; whether it closed your participant was not recorded: check the conversation in Flex.']
-        : [],
-  };
-}
-
 /**
  * What an earlier attempt left in Twilio without recording it, given whether
  * that attempt may still be running.
  */
 export type UnrecordedResultFinder<Result> = (earlier: { mayStillRun: boolean }) => Promise<Result | undefined>;
-
-/**
- * A first transfer whose result was not recorded: its invite, read from the
- * channel's invites (every page), says it. A cold one that may still be
- * running is not answered from its invite: its close (and recorded result)
- * may still come.
- */
-export function transferFromInvites(
-  twilio: TwilioTransport,
-  channel: ChannelRef,
-  key: IdempotencyKey,
-): UnrecordedResultFinder<TransferResult> {
-  return async ({ mayStillRun }) => {
-    const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
-    if (invite === undefined) return undefined;
-    const result = resultFromInvite(channel, invite);
-    return result.transferType === 'cold' && mayStillRun ? undefined : result;
-  };
-}
 
 /**
  * Claims the key in Sync (creating the document is atomic: one request wins).
@@ -315,8 +271,4 @@ export function twilioDidNotAct(failure: Failure): boolean {
     default:
       return assertNever(failure);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled failure ${JSON.stringify(value)}`);
 }

@@ -2,8 +2,7 @@ import { nonEmptyString } from '../values';
 import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
-import type { Caller } from './authenticate';
-import type { RequestContext } from './context';
+import type { AuthenticatedContext, RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import { FieldReader } from './fields';
 import { exactlyOnce } from './exactly-once';
@@ -28,7 +27,7 @@ export interface CancelResult {
 }
 
 const CANCELABLE_STATUSES = new Set(['pending', 'reserved']);
-export const DEFAULT_CANCEL_REASON = 'Transfer canceled';
+const DEFAULT_CANCEL_REASON = 'Transfer canceled';
 const MAX_REASON_LENGTH = 255;
 
 function readChannel(read: FieldReader): ChannelRef {
@@ -74,14 +73,16 @@ function isoDate(value: unknown): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-export function describeInvite(invite: ChannelInvite): PendingTransfer {
+function describeInvite(invite: ChannelInvite): PendingTransfer {
   const { attributes, properties } = invite;
-  const targetType = attributes.transferTargetType;
-  const targetSid = nonEmptyString(attributes.transferTargetSid) ?? null;
+  const targetSid = nonEmptyString(attributes.transferTargetSid);
   return {
     inviteSid: invite.inviteSid,
     taskSid: invite.taskSid ?? null,
-    target: (targetType === 'worker' || targetType === 'queue') && targetSid !== null ? { type: targetType, sid: targetSid } : null,
+    target:
+      areTransferAttributes(attributes) && targetSid !== undefined
+        ? { type: attributes.transferTargetType as 'worker' | 'queue', sid: targetSid }
+        : null,
     transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
     transferredByWorkerSid: nonEmptyString(attributes.transferredByWorkerSid) ?? null,
     createdAt: isoDate(properties.date_created),
@@ -89,13 +90,14 @@ export function describeInvite(invite: ChannelInvite): PendingTransfer {
   };
 }
 
+/** Reads of a channel, and at the same time, for a plain agent, the check that the channel is theirs. */
 async function authorizedChannelReads<T>(options: {
-  context: RequestContext;
-  caller: Caller;
+  context: AuthenticatedContext;
   channel: ChannelRef;
   read: () => Promise<T>;
 }): Promise<T> {
-  const { context, caller, channel } = options;
+  const { context, channel } = options;
+  const { caller } = context;
   const restricted = isRestricted(caller, context.settings);
   const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.twilio, channel) : undefined]);
   if (restricted) requireOwnParticipation(caller, participants ?? []);
@@ -104,9 +106,8 @@ async function authorizedChannelReads<T>(options: {
 
 /** POST /list-transfers: the channel's transfer invites, every page, newest first. */
 export const listTransfersHandler: CoreHandler = async (context) => {
-  const { incoming, caller } = context;
-  const channel = parseListRequest(incoming.params);
-  const invites = await authorizedChannelReads({ context, caller, channel, read: () => listInvites(context.twilio, channel) });
+  const channel = parseListRequest(context.incoming.params);
+  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.twilio, channel) });
   const transfers = invites
     .filter((invite) => areTransferAttributes(invite.attributes))
     .map(describeInvite)
@@ -122,7 +123,7 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
     context,
     key,
     findUnrecordedResult: cancelFromTask(context, { taskSid, reason }),
-    read: () => readCancelable({ context, caller: context.caller, channel, taskSid }),
+    read: () => readCancelable({ context, channel, taskSid }),
     change: async (task) => {
       await cancelPendingTask(context, { taskSid, reason, etag: task.etag });
       return { taskSid, canceled: true };
@@ -150,18 +151,12 @@ function cancelFromTask(context: RequestContext, request: { taskSid: string; rea
 }
 
 /** The transfer's task, read and checked: a transfer of this channel, still pending or reserved. */
-async function readCancelable(options: {
-  context: RequestContext;
-  caller: Caller;
-  channel: ChannelRef;
-  taskSid: string;
-}): Promise<WorkspaceTask> {
-  const { context, caller, channel, taskSid } = options;
+async function readCancelable(options: { context: AuthenticatedContext; channel: ChannelRef; taskSid: string }): Promise<WorkspaceTask> {
+  const { context, channel, taskSid } = options;
   const { twilio, settings } = context;
   const notATransfer = new NotFoundError({ field: 'taskSid', message: `Task ${taskSid} is not a transfer of this channel.` });
   const [invites, task] = await authorizedChannelReads({
     context,
-    caller,
     channel,
     read: () =>
       Promise.all([

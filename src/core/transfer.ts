@@ -1,11 +1,20 @@
 import { asFailure, type FieldProblem, NotFoundError, TwilioApiError } from '../errors';
 import { failureToHttp } from '../http/errors';
-import { type ChannelParticipant, createInvite, listParticipants, setParticipantStatus } from '../twilio/flex';
+import {
+  type ChannelInvite,
+  type ChannelParticipant,
+  type ChannelRef,
+  createInvite,
+  listInvites,
+  listParticipants,
+  setParticipantStatus,
+} from '../twilio/flex';
 import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
+import type { TwilioTransport } from '../twilio/transport';
 import type { AuthenticatedContext, RequestContext } from './context';
 import type { CoreHandler, Success } from './engine';
 import { exactlyOnce } from './exactly-once';
-import { readIdempotencyKeyInto, replaySuccess, requestKey, transferFromInvites } from './idempotency';
+import { type IdempotencyKey, readIdempotencyKeyInto, replaySuccess, requestKey, type UnrecordedResultFinder } from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
 import { buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
@@ -59,6 +68,40 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
         'Do not retry the transfer: end your task in Flex, or update the participant through the Interactions API.',
     ];
   }
+}
+
+/** Rebuilds a first transfer's answer from the invite it created (found by the key's hash in its attributes). */
+function resultFromInvite(ref: ChannelRef, invite: ChannelInvite): TransferResult {
+  const { attributes } = invite;
+  const transferType = attributes.transferType === 'cold' ? 'cold' : 'warm';
+  return {
+    inviteSid: invite.inviteSid,
+    interactionSid: ref.interactionSid,
+    channelSid: ref.channelSid,
+    taskSid: invite.taskSid ?? null,
+    target: { type: attributes.transferTargetType === 'worker' ? 'worker' : 'queue', sid: String(attributes.transferTargetSid ?? '') },
+    transferType,
+    participantClosed: false,
+    warnings:
+      transferType === 'cold'
+        ? ['This answer repeats an earlier transfer; whether it closed your participant was not recorded: check the conversation in Flex.']
+        : [],
+  };
+}
+
+/**
+ * A first transfer whose result was not recorded: its invite, read from the
+ * channel's invites (every page), says it. A cold one that may still be
+ * running is not answered from its invite: its close (and recorded result)
+ * may still come.
+ */
+function transferFromInvites(twilio: TwilioTransport, channel: ChannelRef, key: IdempotencyKey): UnrecordedResultFinder<TransferResult> {
+  return async ({ mayStillRun }) => {
+    const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
+    if (invite === undefined) return undefined;
+    const result = resultFromInvite(channel, invite);
+    return result.transferType === 'cold' && mayStillRun ? undefined : result;
+  };
 }
 
 /** Checks ownership, invites, and for a cold transfer closes the transferring participant once the invite exists. */

@@ -1,4 +1,4 @@
-import type { Failure, FieldProblem, TwilioApiError, UpstreamOperation } from '../errors';
+import { assertNever, type Failure, type FieldProblem, type TwilioApiError, type UpstreamOperation } from '../errors';
 import type { Answer } from './answer';
 
 export type ErrorCode =
@@ -69,10 +69,6 @@ function answer(status: number, code: ErrorCode, message: string, extra: Partial
 function withRetryAfter(answered: Answer<ErrorBody>, seconds: number | undefined): Answer<ErrorBody> {
   if (seconds !== undefined) answered.headers['Retry-After'] = String(Math.max(1, Math.ceil(seconds)));
   return answered;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unmapped failure ${JSON.stringify(value)}`);
 }
 
 /** The one place where a failure becomes an HTTP status and body. */

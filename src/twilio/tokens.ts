@@ -6,6 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../errors';
+import { plainObject } from '../values';
 import { parseRetryAfterSeconds } from './retry-policy';
 import type { TwilioTransport } from './transport';
 
@@ -28,7 +29,7 @@ function asObject(body: unknown): Record<string, unknown> | undefined {
       return undefined;
     }
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return plainObject(value);
 }
 
 /**

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../../src/core/authenticate';
-import { fingerprintOf, idempotencyKey, readIdempotencyKey, twilioDidNotAct } from '../../src/core/idempotency';
+import { fingerprintOf, idempotencyKey, readIdempotencyKeyInto, twilioDidNotAct } from '../../src/core/idempotency';
 import {
   asFailure,
   ConflictError,
   type Failure,
+  type FieldProblem,
   ForbiddenError,
   InternalError,
   InvalidRequestError,
@@ -16,7 +17,7 @@ import {
   UpstreamUnavailableError,
 } from '../../src/errors';
 import { failureToHttp } from '../../src/http/errors';
-import { readIncomingRequest } from '../../src/http/incoming';
+import { type IncomingRequest, readIncomingRequest } from '../../src/http/incoming';
 import { ACCOUNT_SID, sid } from './fixtures';
 
 const FIELDS = { interactionSid: sid('KD', 1), channelSid: sid('UO', 2), workerSid: sid('WK', 3) };
@@ -30,6 +31,14 @@ function incoming(options: { header?: string | string[]; field?: unknown }) {
     domainName: 'x.twil.io',
     path: '/transfer-to-agent',
   });
+}
+
+/** The key as a function reads it: a malformed one is refused with 400, like any other bad field. */
+function readIdempotencyKey(request: IncomingRequest): string | undefined {
+  const problems: FieldProblem[] = [];
+  const key = readIdempotencyKeyInto(request, problems);
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+  return key;
 }
 
 function refusalOf(options: { header?: string | string[]; field?: unknown }) {
