@@ -32,6 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as TwilioModule from 'twilio';
 import { newSid, type RecordedRequest, TwilioStandin } from '../dev/twilio-standin';
+import { FUNCTION_NAMES, type FunctionName } from '../src/registry';
 
 // The bundle of this file runs from a temporary folder: project files are found from the root run-ts.mjs passes.
 const ROOT = resolve(process.env.RUN_TS_PROJECT_ROOT ?? process.cwd());
@@ -49,8 +50,6 @@ const SETTINGS = {
 };
 const DOMAIN_NAME = 'example-1234.twil.io';
 
-const FUNCTION_NAMES = ['transfer-to-agent', 'transfer-to-queue', 'list-transfers', 'cancel-transfer'] as const;
-type FunctionName = (typeof FUNCTION_NAMES)[number];
 type Event = Record<string, unknown>;
 interface RuntimeAnswer {
   statusCode: number;

@@ -10,9 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { settingsProblems } from '../src/config';
+import { FUNCTIONS } from '../src/registry';
 import { parseScriptArgs } from './cli-args';
-
-const FUNCTION_PATHS = ['/transfer-to-agent', '/transfer-to-queue', '/list-transfers', '/cancel-transfer'];
 
 const root = process.env.RUN_TS_PROJECT_ROOT ?? process.cwd();
 const args = parseScriptArgs(process.argv.slice(2));
@@ -48,7 +47,7 @@ async function main(): Promise<number> {
   const domain = /([a-z0-9-]+(?:-\d+)?(?:-[a-z]+)?\.twil\.io)/i.exec(deployed.output)?.[1];
   if (domain !== undefined) {
     console.log('\nYour functions:');
-    for (const path of FUNCTION_PATHS) console.log(`  https://${domain}${path}`);
+    for (const { path, purpose } of Object.values(FUNCTIONS)) console.log(`  https://${domain}${path}  (${purpose})`);
   }
   return 0;
 }

@@ -14,6 +14,7 @@ import { seedSandbox } from '../dev/sandbox-data';
 import { TwilioStandin } from '../dev/twilio-standin';
 import { isSid } from '../src/sids';
 import { parseScriptArgs } from './cli-args';
+import { FUNCTIONS } from '../src/registry';
 
 export const DEFAULT_PORT = 3001;
 const SANDBOX_ACCOUNT_SID = 'AC' + '5a'.repeat(16);
@@ -90,6 +91,9 @@ function sandboxBanner(data: ReturnType<typeof seedSandbox>, baseUrl: string): s
     '',
     `Pending transfers of that conversation:`,
     curl('/list-transfers', { Token: data.tokens.agent, interactionSid: mine.interactionSid, channelSid: mine.channelSid }),
+    '',
+    'Functions served:',
+    ...Object.values(FUNCTIONS).map(({ path, purpose }) => `  ${baseUrl}${path}  (${purpose})`),
     '',
     'Next: put your account in .env (see .env.example) and run npm start again; then npm run deploy.',
     '',

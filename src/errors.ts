@@ -1,3 +1,5 @@
+import type { TwilioOperation } from './twilio/operations';
+
 /**
  * Every way a request can fail, one class per kind. Steps throw these; the
  * only place that turns them into HTTP answers is `http/errors.ts`, whose
@@ -10,22 +12,13 @@ export interface FieldProblem {
 }
 
 /** Which outbound call an upstream failure happened on. */
-export type UpstreamOperation =
-  | 'token-validation'
-  | 'participant-lookup'
-  | 'task-fetch'
-  | 'invite'
-  | 'participant-close'
-  | 'invite-list'
-  | 'task-cancel'
-  | 'idempotency-claim'
-  | 'idempotency-read'
-  | 'idempotency-release'
-  | 'idempotency-record';
+export type UpstreamOperation = TwilioOperation;
 
 /** What every failure below has in common: a `kind` that `http/errors.ts` maps to an answer. */
 export abstract class RequestFailure extends Error {
   abstract readonly kind: string;
+  /** For a failed call to Twilio: what it means for the caller's transfer or cancel (set by the core, told after the failure). */
+  consequences: { notSent: string; uncertain: string } | undefined;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -70,11 +70,11 @@ export class FlexStore {
     return invitation.invite;
   }
 
-  answer(route: 'invite' | 'invite-list' | 'participant-list' | 'participant-update', request: RoutedRequest): StandinResponse {
+  answer(route: 'invite-create' | 'invite-list' | 'participant-list' | 'participant-update', request: RoutedRequest): StandinResponse {
     const { interactionSid, channelSid } = request.params;
     if (!isSid('KD', interactionSid) || !isSid('UO', channelSid) || this.unknownInteractions.has(interactionSid)) return notFound();
     switch (route) {
-      case 'invite':
+      case 'invite-create':
         return this.create(interactionSid, channelSid, request.form.Routing);
       case 'invite-list':
         return this.listInvites(interactionSid, channelSid, request.query);

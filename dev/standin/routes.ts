@@ -17,7 +17,7 @@ const DOCUMENT = String.raw`^${DOCUMENTS}/(?<document>[^/]+)$`;
 
 const ROUTES: readonly RouteSpec[] = [
   { route: 'token-validate', product: 'iam', method: 'POST', path: /^\/v1\/Accounts\/AC\w+\/Tokens\/validate$/ },
-  { route: 'invite', product: 'flex-api', method: 'POST', path: new RegExp(`^${CHANNEL}/Invites$`) },
+  { route: 'invite-create', product: 'flex-api', method: 'POST', path: new RegExp(`^${CHANNEL}/Invites$`) },
   { route: 'invite-list', product: 'flex-api', method: 'GET', path: new RegExp(`^${CHANNEL}/Invites$`) },
   { route: 'participant-list', product: 'flex-api', method: 'GET', path: new RegExp(`^${CHANNEL}/Participants$`) },
   {

@@ -230,7 +230,7 @@ export class TwilioStandin {
       at: Date.now(),
       connection: exchange.transport.connection,
     };
-    if (match.route === 'invite' && recorded.form.Routing !== undefined) {
+    if (match.route === 'invite-create' && recorded.form.Routing !== undefined) {
       const routing = parseJson(recorded.form.Routing) as RecordedRequest['routing'];
       if (routing && typeof routing === 'object') recorded.routing = routing;
     }
@@ -252,7 +252,7 @@ export class TwilioStandin {
     switch (match.route) {
       case 'token-validate':
         return answerTokenValidation(recorded.json, this.tokens, this.invalidTokenAnswer, this.now());
-      case 'invite':
+      case 'invite-create':
       case 'invite-list':
       case 'participant-list':
       case 'participant-update':

@@ -1,3 +1,4 @@
+import type { TwilioOperation } from '../../src/twilio/operations';
 /** The shapes shared by the stand-in's modules and its users. */
 
 /** One request as Twilio would receive it. */
@@ -17,18 +18,8 @@ export interface StandinResponse {
   body: string;
 }
 
-export type Route =
-  | 'token-validate'
-  | 'invite'
-  | 'invite-list'
-  | 'participant-list'
-  | 'participant-update'
-  | 'task-fetch'
-  | 'task-update'
-  | 'sync-create'
-  | 'sync-fetch'
-  | 'sync-update'
-  | 'sync-delete';
+/** Twilio's operations, in the functions' own vocabulary (src/twilio/operations.ts). */
+export type Route = TwilioOperation;
 
 /**
  * One scripted answer; scripted answers of a route are used in order before the default behaviour resumes.

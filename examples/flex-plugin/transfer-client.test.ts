@@ -458,7 +458,7 @@ describe('TransferClient against the functions', () => {
       replayed: false,
     });
     expect(harness.standin.requestsTo('token-validate')[0]?.json).toMatchObject({ token });
-    const [invite] = harness.standin.requestsTo('invite');
+    const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
       worker_sid: sids.workerSid,
       queue_sid: taskQueueSid,
@@ -487,7 +487,7 @@ describe('TransferClient against the functions', () => {
     });
 
     expect(result.target).toEqual({ type: 'queue', sid: sids.queueSid });
-    const [invite] = harness.standin.requestsTo('invite');
+    const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
       priority: 10,
@@ -556,7 +556,7 @@ describe('TransferClient against the functions', () => {
 
     expect(error).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(error.details?.map((problem) => problem.field).sort()).toEqual(['priority', 'workerSid']);
-    expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('401 for a token the validator rejects', async () => {
@@ -588,17 +588,17 @@ describe('TransferClient against the functions', () => {
   test('429 is passed on with retryAfterSeconds and not retried by the client', async () => {
     const { token, sids, task } = agentConversation();
     // A Retry-After longer than the request's deadline: the function cannot retry and passes the 429 on.
-    harness.standin.script('invite', { status: 429, headers: { 'Retry-After': '30' } });
+    harness.standin.script('invite-create', { status: 429, headers: { 'Retry-After': '30' } });
     const error = await rejection(clientFor(token).transferToQueue({ ...transferArgsFromTask(task), queueSid: sids.queueSid }));
     expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 30, twilioCode: 20429 });
-    expect(harness.standin.requestsTo('invite')).toHaveLength(1);
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('502 is not retried: one invite request reaches Twilio', async () => {
     const { token, sids, task } = agentConversation();
-    harness.standin.script('invite', { status: 500 });
+    harness.standin.script('invite-create', { status: 500 });
     const error = await rejection(clientFor(token).transferToQueue({ ...transferArgsFromTask(task), queueSid: sids.queueSid }));
     expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
-    expect(harness.standin.requestsTo('invite')).toHaveLength(1);
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 });

@@ -276,7 +276,7 @@ describe('the flows against the functions', () => {
 
     expect(answer.status).toBe(201);
     expect(answer.json).toMatchObject({ target: { type: 'queue', sid: sids.queueSid }, transferType: 'cold', participantClosed: true });
-    const [invite] = harness.standin.requestsTo('invite');
+    const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
       attributes: { transferredVia: 'studio', transferTargetType: 'queue' },
@@ -293,7 +293,7 @@ describe('the flows against the functions', () => {
 
     expect(answer.status).toBe(201);
     expect(answer.json).toMatchObject({ target: { type: 'queue', sid: sids.queueSid }, transferType: 'warm', participantClosed: false });
-    expect(harness.standin.requestsTo('invite')[0]?.routing?.properties).toMatchObject({
+    expect(harness.standin.requestsTo('invite-create')[0]?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
       attributes: { transferredVia: 'studio', transferType: 'warm' },
     });
@@ -310,7 +310,7 @@ describe('the flows against the functions', () => {
     expect([first.status, again.status]).toEqual([201, 201]);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.json.inviteSid).toBe(first.json.inviteSid);
-    expect(harness.standin.requestsTo('invite')).toHaveLength(1);
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('Make HTTP Request: wrong Basic credentials are refused with 401', async () => {
@@ -319,7 +319,7 @@ describe('the flows against the functions', () => {
       Authorization: basicAuthorization('not-the-password'),
     });
     expect(answer.status).toBe(401);
-    expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   // The functions gain /cancel-transfer with the contract's v2; until it is built there is nothing to call.

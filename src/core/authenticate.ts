@@ -1,6 +1,6 @@
 import type { Settings } from '../config';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
-import { type IncomingRequest, readHeader } from '../http/incoming';
+import { type IncomingRequest, readHeader } from './request';
 import type { FlexTokenIdentity } from '../twilio/tokens';
 import { basicCredentialsMatch, parseBasicAuthorization } from './basic-auth';
 import type { FlexTokenVerifier } from './flex-token';

@@ -1,5 +1,5 @@
 import type { Environment, Settings } from '../config';
-import type { IncomingRequest } from '../http/incoming';
+import type { IncomingRequest } from './request';
 import type { HttpSender } from '../twilio/sender';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
@@ -38,7 +38,8 @@ export interface RequestContext {
   incoming: IncomingRequest;
   settings: Settings;
   deadline: Deadline;
-  twilio: TwilioTransport;
+  /** The one way out to Twilio for this request's calls. */
+  transport: TwilioTransport;
   now: () => number;
 }
 

@@ -1,30 +1,16 @@
 import { readSettings, type Settings } from '../config';
 import { asFailure, type Failure, UpstreamTimeoutError } from '../errors';
-import type { Answer } from '../http/answer';
-import { failureToHttp } from '../http/errors';
-import { checkIncoming, type IncomingRequest } from '../http/incoming';
 import { validateToken } from '../twilio/tokens';
 import { TwilioTransport } from '../twilio/transport';
 import { authenticate, type Caller } from './authenticate';
+import { withConsequences } from './consequences';
 import type { AuthenticatedContext, Dependencies, RequestContext } from './context';
 import { Deadline, REQUEST_BUDGET_MS, withTimeout } from './deadline';
+import type { HandlerResult, Outcome } from './outcome';
+import type { IncomingRequest } from './request';
 
-/** What a function's core work returns: the answer and what the log line should say about it. */
-export interface Success {
-  answer: Answer;
-  /** What the log line says happened: 'transferred', 'replayed', ... */
-  outcome: string;
-}
-
-/** Everything the adapter needs to respond and nothing it must work out: no side channel. */
-export interface Outcome {
-  answer: Answer;
-  requestId: string;
-  /** Undefined when the settings could not be read (the adapter falls back to the default origin). */
-  settings: Settings | undefined;
-}
-
-export type CoreHandler = (context: AuthenticatedContext) => Promise<Success>;
+/** A function's own steps, once the caller is known. */
+export type CoreHandler = (context: AuthenticatedContext) => Promise<HandlerResult>;
 
 /** Extra time after the deadline for a last in-flight step to settle before the guard answers. */
 const GUARD_GRACE_MS = 250;
@@ -36,68 +22,65 @@ function describeDefect(failure: Failure): string | undefined {
 }
 
 /**
- * Runs one request through a function's core inside one deadline: the request
- * checks, the settings, authentication, then the function's own steps; every
- * failure becomes its answer here and nowhere else, and exactly one log line
- * is written.
+ * Runs one request through a function's core inside one deadline: the
+ * edge's admission check, the settings, authentication, then the function's
+ * own steps. Every failure is caught here and returned as the outcome's
+ * failure, never thrown; the edge turns the outcome into an answer.
  */
-export async function runRequest(options: {
-  functionName: string;
+export async function handle(options: {
   incoming: IncomingRequest;
   deps: Dependencies;
   handler: CoreHandler;
+  /** The edge's own check of what came in (method, body type), run first: it throws a typed failure. */
+  admit?: (incoming: IncomingRequest) => void;
 }): Promise<Outcome> {
   const { deps, incoming } = options;
   const startedAt = deps.now();
   const requestId = deps.newRequestId();
   const deadline = Deadline.after(REQUEST_BUDGET_MS, deps.now);
   let settings: Settings | undefined;
-  let twilio: TwilioTransport | undefined;
+  let transport: TwilioTransport | undefined;
   let caller: Caller | undefined;
-  let failure: Failure | undefined;
-  let success: Success | undefined;
+  let result: Outcome['result'];
 
   try {
-    checkIncoming(incoming);
+    options.admit?.(incoming);
     settings = readSettings(deps.env);
-    twilio = new TwilioTransport({
+    const calls = new TwilioTransport({
       accountSid: settings.accountSid,
       authToken: settings.authToken,
       deadline,
       sender: deps.newSender(),
       random: deps.random,
     });
-    const transport = twilio;
-    const context: RequestContext = { incoming, settings, deadline, twilio: transport, now: deps.now };
-    const work = async (): Promise<Success> => {
-      const validate = (token: string) => validateToken(transport, { accountSid: context.settings.accountSid, token });
+    transport = calls;
+    const context: RequestContext = { incoming, settings, deadline, transport: calls, now: deps.now };
+    const work = async (): Promise<HandlerResult> => {
+      const validate = (token: string) => validateToken(calls, { accountSid: context.settings.accountSid, token });
       caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate });
       return options.handler({ ...context, caller });
     };
     // A last guard only: every outbound call already has its own timeout within the deadline.
-    success = await withTimeout(
+    const value = await withTimeout(
       work(),
       deadline.remainingMs() + GUARD_GRACE_MS,
-      () => new UpstreamTimeoutError(transport.oldestCallUnderWay() ?? 'token-validation'),
+      () => new UpstreamTimeoutError(calls.oldestCallUnderWay() ?? 'token-validate'),
     );
+    result = { kind: 'succeeded', value };
   } catch (thrown) {
-    failure = asFailure(thrown);
+    result = { kind: 'failed', failure: withConsequences(asFailure(thrown)) };
   } finally {
-    twilio?.close();
+    transport?.close();
   }
 
-  const answer = success?.answer ?? failureToHttp(failure as Failure);
-  const defect = failure === undefined ? undefined : describeDefect(failure);
-  deps.log({
+  const defect = result.kind === 'failed' ? describeDefect(result.failure) : undefined;
+  return {
     requestId,
-    function: options.functionName,
-    status: answer.status,
-    outcome: success?.outcome ?? (answer.body as { error: { code: string } }).error.code,
+    result,
+    settings,
     callerKind: caller?.kind ?? null,
-    upstreamAttempts: twilio?.attempts ?? 0,
+    upstreamAttempts: transport?.attempts ?? 0,
     durationMs: deps.now() - startedAt,
-    ...(success?.outcome === 'replayed' ? { replayed: true } : {}),
     ...(defect === undefined ? {} : { defect }),
-  });
-  return { answer, requestId, settings };
+  };
 }

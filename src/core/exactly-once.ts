@@ -20,12 +20,12 @@ export async function exactlyOnce<Reads, Result extends object>(options: {
   mustRecord: (result: Result) => boolean;
 }): Promise<{ result: Result; replayed: boolean }> {
   const { context, key } = options;
-  const { twilio, settings } = context;
+  const { transport, settings } = context;
   const startedAtMs = context.now();
   const [claim, reads] = await Promise.allSettled([
     key === undefined
       ? undefined
-      : claimKey<Result>({ twilio, settings, key, now: context.now, findUnrecordedResult: options.findUnrecordedResult }),
+      : claimKey<Result>({ transport, settings, key, now: context.now, findUnrecordedResult: options.findUnrecordedResult }),
     options.read(),
   ]);
   if (claim.status === 'rejected') throw claim.reason;
@@ -35,10 +35,10 @@ export async function exactlyOnce<Reads, Result extends object>(options: {
     const result = await options.change(reads.value);
     // A failed record leaves the repeat to find the result in Twilio, or to say what it cannot know.
     if (key !== undefined && options.mustRecord(result))
-      await recordResult({ twilio, settings, key, startedAtMs, result }).catch(() => undefined);
+      await recordResult({ transport, settings, key, startedAtMs, result }).catch(() => undefined);
     return { result, replayed: false };
   } catch (thrown) {
-    if (key !== undefined && twilioDidNotAct(asFailure(thrown))) await releaseKey({ twilio, settings, key }).catch(() => undefined);
+    if (key !== undefined && twilioDidNotAct(asFailure(thrown))) await releaseKey({ transport, settings, key }).catch(() => undefined);
     throw thrown;
   }
 }

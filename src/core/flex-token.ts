@@ -70,7 +70,7 @@ export class FlexTokenVerifier {
 
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    if (!this.rateBound.tryTake()) throw new UpstreamUnavailableError('token-validation', { retryAfterSeconds: 1 });
+    if (!this.rateBound.tryTake()) throw new UpstreamUnavailableError('token-validate', { retryAfterSeconds: 1 });
 
     const validation = this.validateOnce(key, token, options);
     this.inFlight.set(key, validation);

@@ -9,13 +9,13 @@ import {
   TwilioApiError,
   UpstreamUnavailableError,
 } from '../errors';
-import { type IncomingRequest, readHeader } from '../http/incoming';
+import { type IncomingRequest, readHeader } from './request';
 import { createDocument, fetchDocument, removeDocument, updateDocument } from '../twilio/sync';
 import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
 import { sha256Hex } from './sha256';
 import type { AuthenticatedContext } from './context';
-import type { Success } from './engine';
+import type { HandlerResult } from './outcome';
 import { REQUEST_BUDGET_MS } from './deadline';
 
 /** An Idempotency-Key as received: printable ASCII, 1 to 255 characters (IETF Idempotency-Key draft). */
@@ -117,12 +117,7 @@ interface KeyDocumentData<Result> {
   result?: Result;
 }
 
-const SYNC_OPERATIONS: ReadonlySet<string> = new Set([
-  'idempotency-claim',
-  'idempotency-read',
-  'idempotency-release',
-  'idempotency-record',
-]);
+const SYNC_OPERATIONS: ReadonlySet<string> = new Set(['sync-create', 'sync-fetch', 'sync-delete', 'sync-update']);
 
 /**
  * Sync failing is no reason to transfer blindly, and no reason to call it the
@@ -136,7 +131,7 @@ function syncFailure(thrown: unknown): unknown {
   if (!('operation' in failure) || !SYNC_OPERATIONS.has(failure.operation)) return thrown;
   if (failure.kind === 'twilio-api' && failure.status === 429) return thrown;
   if (failure.kind === 'upstream-unavailable') return thrown;
-  return new UpstreamUnavailableError('idempotency-claim', { cause: thrown });
+  return new UpstreamUnavailableError('sync-create', { cause: thrown });
 }
 
 function stillInProgress(): ConflictError {
@@ -160,19 +155,20 @@ export type UnrecordedResultFinder<Result> = (earlier: { mayStillRun: boolean })
  * without a result is taken over.
  */
 export async function claimKey<Result extends object>(options: {
-  twilio: TwilioTransport;
+  transport: TwilioTransport;
   settings: Settings;
   key: IdempotencyKey;
   now: () => number;
   findUnrecordedResult?: UnrecordedResultFinder<Result>;
 }): Promise<Claim<Result>> {
-  const { twilio, settings, key, now } = options;
+  const { transport, settings, key, now } = options;
   const ref = { serviceSid: settings.syncServiceSid, uniqueName: documentName(key) };
   const data: KeyDocumentData<Result> = { fingerprint: key.fingerprint, startedAtMs: now() };
   try {
     for (let tries = 1; tries <= 2; tries += 1) {
-      if (await createDocument(twilio, { ...ref, data: { ...data }, ttlSeconds: settings.idempotencyTtlSeconds })) return { kind: 'first' };
-      const existing = await fetchDocument(twilio, ref);
+      if (await createDocument(transport, { ...ref, data: { ...data }, ttlSeconds: settings.idempotencyTtlSeconds }))
+        return { kind: 'first' };
+      const existing = await fetchDocument(transport, ref);
       if (existing === undefined) continue; // expired between the two calls: claim again
       const earlier = existing.data as Partial<KeyDocumentData<Result>>;
       if (earlier.fingerprint !== key.fingerprint) throw new IdempotencyKeyReusedError();
@@ -182,7 +178,7 @@ export async function claimKey<Result extends object>(options: {
       const found = await options.findUnrecordedResult?.({ mayStillRun });
       if (found !== undefined) return { kind: 'replay', result: found };
       if (mayStillRun) throw stillInProgress();
-      await takeOver({ twilio, ref, data, revision: existing.revision });
+      await takeOver({ transport, ref, data, revision: existing.revision });
       return { kind: 'first' };
     }
     throw new ConflictError({
@@ -195,26 +191,22 @@ export async function claimKey<Result extends object>(options: {
 }
 
 /** The answer to a repeat: the first result again, marked as a replay (IETF Idempotency-Key draft). */
-export function replaySuccess(options: { status: number; result: object }): Success {
-  return {
-    answer: { status: options.status, body: options.result, headers: { 'Idempotent-Replayed': 'true' } },
-    outcome: 'replayed',
-  };
+export function replayResult(options: { effect: HandlerResult['effect']; result: object }): HandlerResult {
+  return { effect: options.effect, body: options.result, replayed: true, happened: 'replayed' };
 }
 
 /** Takes over an abandoned key, atomically: only if nobody else changed the document since it was read. */
 async function takeOver(options: {
-  twilio: TwilioTransport;
+  transport: TwilioTransport;
   ref: { serviceSid: string; uniqueName: string };
   data: object;
   revision: string;
 }): Promise<void> {
   try {
-    await updateDocument(options.twilio, {
+    await updateDocument(options.transport, {
       ...options.ref,
       data: { ...options.data },
       ifMatch: options.revision,
-      operation: 'idempotency-claim',
     });
   } catch (thrown) {
     if (thrown instanceof TwilioApiError && thrown.status === 412) throw stillInProgress();
@@ -223,24 +215,23 @@ async function takeOver(options: {
 }
 
 /** Frees the key after a first attempt that certainly changed nothing in Twilio, so a retry can start afresh. */
-export async function releaseKey(options: { twilio: TwilioTransport; settings: Settings; key: IdempotencyKey }): Promise<void> {
-  await removeDocument(options.twilio, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key) });
+export async function releaseKey(options: { transport: TwilioTransport; settings: Settings; key: IdempotencyKey }): Promise<void> {
+  await removeDocument(options.transport, { serviceSid: options.settings.syncServiceSid, uniqueName: documentName(options.key) });
 }
 
 /** Stores the first result where a repeat cannot rebuild it from Twilio (a cold transfer's close, a cancel). */
 export async function recordResult<Result extends object>(options: {
-  twilio: TwilioTransport;
+  transport: TwilioTransport;
   settings: Settings;
   key: IdempotencyKey;
   startedAtMs: number;
   result: Result;
 }): Promise<void> {
   const data: KeyDocumentData<Result> = { fingerprint: options.key.fingerprint, startedAtMs: options.startedAtMs, result: options.result };
-  await updateDocument(options.twilio, {
+  await updateDocument(options.transport, {
     serviceSid: options.settings.syncServiceSid,
     uniqueName: documentName(options.key),
     data: { ...data },
-    operation: 'idempotency-record',
   });
 }
 

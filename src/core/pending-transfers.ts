@@ -3,10 +3,11 @@ import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } fro
 import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import type { AuthenticatedContext, RequestContext } from './context';
-import type { CoreHandler, Success } from './engine';
+import type { CoreHandler } from './engine';
+import type { HandlerResult } from './outcome';
 import { FieldReader } from './fields';
 import { exactlyOnce } from './exactly-once';
-import { readIdempotencyKeyInto, replaySuccess, requestKey, type UnrecordedResultFinder } from './idempotency';
+import { readIdempotencyKeyInto, replayResult, requestKey, type UnrecordedResultFinder } from './idempotency';
 import { isRestricted, requireOwnParticipation } from './ownership';
 
 /** One pending (or past) transfer as /list-transfers shows it. */
@@ -99,7 +100,7 @@ async function authorizedChannelReads<T>(options: {
   const { context, channel } = options;
   const { caller } = context;
   const restricted = isRestricted(caller, context.settings);
-  const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.twilio, channel) : undefined]);
+  const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.transport, channel) : undefined]);
   if (restricted) requireOwnParticipation(caller, participants ?? []);
   return value;
 }
@@ -107,16 +108,16 @@ async function authorizedChannelReads<T>(options: {
 /** POST /list-transfers: the channel's transfer invites, every page, newest first. */
 export const listTransfersHandler: CoreHandler = async (context) => {
   const channel = parseListRequest(context.incoming.params);
-  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.twilio, channel) });
+  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.transport, channel) });
   const transfers = invites
     .filter((invite) => areTransferAttributes(invite.attributes))
     .map(describeInvite)
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  return { answer: { status: 200, body: { transfers }, headers: {} }, outcome: 'listed' };
+  return { effect: 'done', body: { transfers }, happened: 'listed' };
 };
 
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
-export const cancelTransferHandler: CoreHandler = async (context): Promise<Success> => {
+export const cancelTransferHandler: CoreHandler = async (context): Promise<HandlerResult> => {
   const { channel, taskSid, reason, key: rawKey } = parseCancelRequest(context.incoming);
   const key = requestKey({ context, rawKey, functionName: 'cancel-transfer', fields: { ...channel, taskSid, reason } });
   const { result, replayed } = await exactlyOnce<WorkspaceTask, CancelResult>({
@@ -131,8 +132,8 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
     // TaskRouter cannot tell "canceled by this request" from "canceled by someone": the result is recorded.
     mustRecord: () => true,
   });
-  if (replayed) return replaySuccess({ status: 200, result });
-  return { answer: { status: 200, body: result, headers: {} }, outcome: 'canceled' };
+  if (replayed) return replayResult({ effect: 'done', result });
+  return { effect: 'done', body: result, happened: 'canceled' };
 };
 
 /**
@@ -141,7 +142,7 @@ export const cancelTransferHandler: CoreHandler = async (context): Promise<Succe
  */
 function cancelFromTask(context: RequestContext, request: { taskSid: string; reason: string }): UnrecordedResultFinder<CancelResult> {
   return async () => {
-    const task = await fetchTask(context.twilio, { workspaceSid: context.settings.workspaceSid, taskSid: request.taskSid }).catch(
+    const task = await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid: request.taskSid }).catch(
       () => undefined,
     );
     return task?.assignmentStatus === 'canceled' && task.reason === request.reason
@@ -153,15 +154,15 @@ function cancelFromTask(context: RequestContext, request: { taskSid: string; rea
 /** The transfer's task, read and checked: a transfer of this channel, still pending or reserved. */
 async function readCancelable(options: { context: AuthenticatedContext; channel: ChannelRef; taskSid: string }): Promise<WorkspaceTask> {
   const { context, channel, taskSid } = options;
-  const { twilio, settings } = context;
+  const { transport, settings } = context;
   const notATransfer = new NotFoundError({ field: 'taskSid', message: `Task ${taskSid} is not a transfer of this channel.` });
   const [invites, task] = await authorizedChannelReads({
     context,
     channel,
     read: () =>
       Promise.all([
-        listInvites(twilio, channel),
-        fetchTask(twilio, { workspaceSid: settings.workspaceSid, taskSid }).catch((thrown: unknown) => {
+        listInvites(transport, channel),
+        fetchTask(transport, { workspaceSid: settings.workspaceSid, taskSid }).catch((thrown: unknown) => {
           if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
           throw thrown;
         }),
@@ -185,7 +186,7 @@ async function cancelPendingTask(
   task: { taskSid: string; reason: string; etag: string | undefined },
 ): Promise<void> {
   try {
-    await cancelTask(context.twilio, { workspaceSid: context.settings.workspaceSid, ...task });
+    await cancelTask(context.transport, { workspaceSid: context.settings.workspaceSid, ...task });
   } catch (thrown) {
     // 412: the task changed since it was read (an agent accepted it); 400: TaskRouter no longer lets it be canceled.
     if (thrown instanceof TwilioApiError && (thrown.status === 412 || thrown.status === 400 || thrown.status === 409)) {

@@ -1,5 +1,4 @@
 import { asFailure, type FieldProblem, NotFoundError, TwilioApiError } from '../errors';
-import { failureToHttp } from '../http/errors';
 import {
   type ChannelInvite,
   type ChannelParticipant,
@@ -12,9 +11,10 @@ import {
 import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import type { TwilioTransport } from '../twilio/transport';
 import type { AuthenticatedContext, RequestContext } from './context';
-import type { CoreHandler, Success } from './engine';
+import type { CoreHandler } from './engine';
+import type { HandlerResult } from './outcome';
 import { exactlyOnce } from './exactly-once';
-import { type IdempotencyKey, readIdempotencyKeyInto, replaySuccess, requestKey, type UnrecordedResultFinder } from './idempotency';
+import { type IdempotencyKey, readIdempotencyKeyInto, replayResult, requestKey, type UnrecordedResultFinder } from './idempotency';
 import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
 import { buildRouting } from './routing';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
@@ -22,7 +22,7 @@ import type { TransferResult } from './transfer-result';
 
 async function originalTaskOf(context: RequestContext, taskSid: string): Promise<WorkspaceTask> {
   try {
-    return await fetchTask(context.twilio, { workspaceSid: context.settings.workspaceSid, taskSid });
+    return await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid });
   } catch (thrown) {
     if (thrown instanceof TwilioApiError && thrown.status === 404) {
       throw new NotFoundError({
@@ -51,18 +51,18 @@ async function readBeforeInvite(options: { context: AuthenticatedContext; transf
   const needsParticipants = isRestricted(caller, context.settings) || findsParticipantToClose;
   const [originalTask, participants] = await Promise.all([
     transfer.taskSid === undefined ? undefined : originalTaskOf(context, transfer.taskSid),
-    needsParticipants ? listParticipants(context.twilio, transfer) : undefined,
+    needsParticipants ? listParticipants(context.transport, transfer) : undefined,
   ]);
   return { originalTask, participants };
 }
 
 async function closeTransferringParticipant(context: RequestContext, transfer: TransferRequest, participantSid: string): Promise<string[]> {
   try {
-    await setParticipantStatus(context.twilio, transfer, { sid: participantSid, status: transfer.participantStatus });
+    await setParticipantStatus(context.transport, transfer, { sid: participantSid, status: transfer.participantStatus });
     return [];
   } catch (thrown) {
     // The invite stands: the customer has a pending agent. Reporting an error here would invite a retry and a second invite.
-    const reason = failureToHttp(asFailure(thrown)).body.error.code;
+    const reason = asFailure(thrown).message.replace(/\.$/, '');
     return [
       `The invite was created, but participant ${participantSid} could not be set to ${transfer.participantStatus} (${reason}). ` +
         'Do not retry the transfer: end your task in Flex, or update the participant through the Interactions API.',
@@ -95,9 +95,9 @@ function resultFromInvite(ref: ChannelRef, invite: ChannelInvite): TransferResul
  * running is not answered from its invite: its close (and recorded result)
  * may still come.
  */
-function transferFromInvites(twilio: TwilioTransport, channel: ChannelRef, key: IdempotencyKey): UnrecordedResultFinder<TransferResult> {
+function transferFromInvites(transport: TwilioTransport, channel: ChannelRef, key: IdempotencyKey): UnrecordedResultFinder<TransferResult> {
   return async ({ mayStillRun }) => {
-    const invite = (await listInvites(twilio, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
+    const invite = (await listInvites(transport, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
     if (invite === undefined) return undefined;
     const result = resultFromInvite(channel, invite);
     return result.transferType === 'cold' && mayStillRun ? undefined : result;
@@ -126,7 +126,7 @@ async function invite(options: {
         })
       : undefined;
   const routing = buildRouting({ transfer, caller, settings, originalTask: reads.originalTask, requestKeyHash: options.requestKeyHash });
-  const created = await createInvite(context.twilio, transfer, routing);
+  const created = await createInvite(context.transport, transfer, routing);
   const warnings = closing === undefined ? [] : await closeTransferringParticipant(context, transfer, closing);
   return {
     inviteSid: created.inviteSid,
@@ -145,8 +145,8 @@ async function invite(options: {
  * the transfer needs (concurrently), then invite, exactly once per key.
  */
 export function transferHandler(functionName: string, targetType: TargetType): CoreHandler {
-  return async (context): Promise<Success> => {
-    const { incoming, settings, twilio, caller } = context;
+  return async (context): Promise<HandlerResult> => {
+    const { incoming, settings, transport, caller } = context;
     const keyProblems: FieldProblem[] = [];
     const rawKey = readIdempotencyKeyInto(incoming, keyProblems);
     const callerWorkerSid = caller.kind === 'flex-token' ? caller.workerSid : undefined;
@@ -156,13 +156,13 @@ export function transferHandler(functionName: string, targetType: TargetType): C
     const { result, replayed } = await exactlyOnce({
       context,
       key,
-      findUnrecordedResult: key === undefined ? undefined : transferFromInvites(twilio, transfer, key),
+      findUnrecordedResult: key === undefined ? undefined : transferFromInvites(transport, transfer, key),
       read: () => readBeforeInvite({ context, transfer }),
       change: (reads) => invite({ context, transfer, reads, requestKeyHash: key?.hash }),
       // A warm transfer's answer is rebuilt from its invite; a cold one's close is known only to this request.
       mustRecord: (done) => done.transferType === 'cold',
     });
-    if (replayed) return replaySuccess({ status: 201, result });
-    return { answer: { status: 201, body: result, headers: {} }, outcome: 'transferred' };
+    if (replayed) return replayResult({ effect: 'created', result });
+    return { effect: 'created', body: result, happened: 'transferred' };
   };
 }

@@ -1,5 +1,4 @@
-import { cancelTransferHandler } from '../core/pending-transfers';
-import { adaptToRuntime } from '../runtime/adapter';
+import { runtimeHandler } from '../runtime/adapter';
 
-/** POST /cancel-transfer: cancel a transfer's task before anyone accepts it. */
-export const handler = adaptToRuntime('cancel-transfer', cancelTransferHandler);
+/** POST /cancel-transfer: see src/registry.ts. */
+export const handler = runtimeHandler('cancel-transfer');

@@ -1,5 +1,4 @@
-import { listTransfersHandler } from '../core/pending-transfers';
-import { adaptToRuntime } from '../runtime/adapter';
+import { runtimeHandler } from '../runtime/adapter';
 
-/** POST /list-transfers: the transfers of an interaction channel, newest first. */
-export const handler = adaptToRuntime('list-transfers', listTransfersHandler);
+/** POST /list-transfers: see src/registry.ts. */
+export const handler = runtimeHandler('list-transfers');

@@ -1,5 +1,4 @@
-import { transferHandler } from '../core/transfer';
-import { adaptToRuntime } from '../runtime/adapter';
+import { runtimeHandler } from '../runtime/adapter';
 
-/** POST /transfer-to-agent: invite one specific worker to an interaction channel. */
-export const handler = adaptToRuntime('transfer-to-agent', transferHandler('transfer-to-agent', 'worker'));
+/** POST /transfer-to-agent: see src/registry.ts. */
+export const handler = runtimeHandler('transfer-to-agent');

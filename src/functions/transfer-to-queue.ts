@@ -1,5 +1,4 @@
-import { transferHandler } from '../core/transfer';
-import { adaptToRuntime } from '../runtime/adapter';
+import { runtimeHandler } from '../runtime/adapter';
 
-/** POST /transfer-to-queue: invite a TaskRouter queue to an interaction channel. */
-export const handler = adaptToRuntime('transfer-to-queue', transferHandler('transfer-to-queue', 'queue'));
+/** POST /transfer-to-queue: see src/registry.ts. */
+export const handler = runtimeHandler('transfer-to-queue');

@@ -1,5 +1,5 @@
-import { assertNever, type Failure, type FieldProblem, type TwilioApiError, type UpstreamOperation } from '../errors';
-import type { Answer } from './answer';
+import { assertNever, type Failure, type FieldProblem, type TwilioApiError, type UpstreamUnavailableError } from '../errors';
+import type { Answer } from './response';
 
 export type ErrorCode =
   | 'invalid_request'
@@ -31,35 +31,23 @@ export interface ErrorBody {
 
 export const BASIC_REALM = 'flex-transfer-functions';
 
-/** What is known of Twilio's state when `operation` got no clear answer. */
-function uncertaintyNote(operation: UpstreamOperation): string {
-  switch (operation) {
-    case 'invite':
-      return ' The invite may have been created: repeat the request with the same Idempotency-Key (or list the transfers) rather than sending a new one.';
-    case 'participant-close':
-      return ' The invite was created; the transferring participant may not be closed.';
-    case 'task-cancel':
-      return ' The transfer may have been canceled: list the transfers to see.';
-    case 'idempotency-record':
-      return ' The transfer was made.';
-    default:
-      return ' Nothing was created.';
-  }
+/** What the core said a failed call means for the caller (see core/consequences.ts), as a sentence after the failure. */
+function uncertaintyNote(failure: Failure): string {
+  return failure.consequences === undefined ? '' : ` ${failure.consequences.uncertain}`;
 }
 
-function notSentNote(operation: UpstreamOperation): string {
-  if (operation === 'participant-close') return ' The invite was created; the transferring participant is not closed.';
-  if (operation === 'task-cancel') return ' Nothing was canceled.';
-  return ' Nothing was created.';
+function notSentNote(failure: Failure): string {
+  return failure.consequences === undefined ? '' : ` ${failure.consequences.notSent}`;
 }
 
-function unavailableMessage(operation: UpstreamOperation): string {
-  if (operation === 'token-validation')
+function unavailableMessage(failure: UpstreamUnavailableError): string {
+  const { operation } = failure;
+  if (operation === 'token-validate')
     return 'The Flex token could not be validated: the validation service was unreachable or busy. Try again shortly.';
-  if (operation.startsWith('idempotency-')) {
+  if (operation.startsWith('sync-')) {
     return 'Twilio Sync, where Idempotency-Key claims are kept, failed or could not be reached, so nothing was done. Try again shortly with the same key.';
   }
-  return `Twilio could not be reached for the ${operation} request, which was not sent.${notSentNote(operation)} Try again shortly.`;
+  return `Twilio could not be reached for the ${operation} request, which was not sent.${notSentNote(failure)} Try again shortly.`;
 }
 
 function answer(status: number, code: ErrorCode, message: string, extra: Partial<ErrorBody['error']> = {}): Answer<ErrorBody> {
@@ -98,22 +86,22 @@ export function failureToHttp(failure: Failure): Answer<ErrorBody> {
     case 'idempotency-key-reused':
       return answer(422, 'idempotency_key_reused', failure.message);
     case 'upstream-unavailable':
-      return withRetryAfter(answer(503, 'upstream_unavailable', unavailableMessage(failure.operation)), failure.retryAfterSeconds);
+      return withRetryAfter(answer(503, 'upstream_unavailable', unavailableMessage(failure)), failure.retryAfterSeconds);
     case 'upstream-connection-lost':
       return answer(
         502,
         'upstream_error',
-        `The connection to Twilio broke during the ${failure.operation} request.${uncertaintyNote(failure.operation)}`,
+        `The connection to Twilio broke during the ${failure.operation} request.${uncertaintyNote(failure)}`,
       );
     case 'upstream-malformed-answer':
-      return answer(502, 'upstream_error', `${failure.message}${uncertaintyNote(failure.operation)}`);
+      return answer(502, 'upstream_error', `${failure.message}${uncertaintyNote(failure)}`);
     case 'upstream-timeout':
       return answer(
         504,
         'upstream_timeout',
-        failure.operation === 'token-validation'
+        failure.operation === 'token-validate'
           ? 'The Flex token could not be validated in time. Try again shortly.'
-          : `Twilio did not answer the ${failure.operation} request in time.${uncertaintyNote(failure.operation)}`,
+          : `Twilio did not answer the ${failure.operation} request in time.${uncertaintyNote(failure)}`,
       );
     case 'internal':
       return answer(500, 'internal_error', failure.message);
@@ -141,12 +129,7 @@ function twilioApiErrorToHttp(failure: TwilioApiError): Answer<ErrorBody> {
   }
   if (status === 429) {
     return withRetryAfter(
-      answer(
-        429,
-        'rate_limited',
-        `Twilio is rate limiting the ${operation} request.${notSentNote(operation)} Retry shortly.`,
-        twilioFields,
-      ),
+      answer(429, 'rate_limited', `Twilio is rate limiting the ${operation} request.${notSentNote(failure)} Retry shortly.`, twilioFields),
       failure.retryAfterSeconds ?? 1,
     );
   }
@@ -162,7 +145,7 @@ function twilioApiErrorToHttp(failure: TwilioApiError): Answer<ErrorBody> {
     return answer(
       502,
       'upstream_error',
-      `Twilio failed the ${operation} request (HTTP ${status}).${uncertaintyNote(operation)}`,
+      `Twilio failed the ${operation} request (HTTP ${status}).${uncertaintyNote(failure)}`,
       twilioFields,
     );
   }

@@ -1,25 +1,7 @@
+import { type HeaderValue, type IncomingRequest, singleHeader } from '../core/request';
 import { InvalidRequestError, MethodNotAllowedError, UnsupportedMediaTypeError } from '../errors';
 
-export type HeaderValue = string | string[];
-
-/** What the runtime tells a function about the HTTP request, normalised. */
-export interface IncomingRequest {
-  /** Lower-cased header names. */
-  headers: Readonly<Record<string, HeaderValue>>;
-  /** False when the runtime passed no `request` object at all: nothing is known about the HTTP request then. */
-  headersKnown: boolean;
-  /** Query and body fields, without the runtime's own `request` key. */
-  params: Readonly<Record<string, unknown>>;
-  /** Host (and port) the function was called on, e.g. `example-1234.twil.io`. */
-  domainName: string;
-  /** The function's path, e.g. `/transfer-to-agent`. */
-  path: string;
-  /** Set when a caller's `request` field replaced the runtime's object with something not shaped like it. */
-  reservedFieldMisused: boolean;
-}
-
-/** A header read once: absent, one value, or sent more than once (never taken as a credential). */
-export type HeaderRead = { kind: 'absent' } | { kind: 'single'; value: string } | { kind: 'repeated' };
+export type { IncomingRequest } from '../core/request';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -66,20 +48,6 @@ export function readIncomingRequest(options: {
     path: typeof options.path === 'string' ? options.path : '',
     reservedFieldMisused: runtimeRequest !== undefined && headers === undefined,
   };
-}
-
-export function readHeader(incoming: IncomingRequest, name: string): HeaderRead {
-  const value = incoming.headers[name];
-  if (value === undefined) return { kind: 'absent' };
-  if (typeof value === 'string') return { kind: 'single', value };
-  if (value.length === 1) return { kind: 'single', value: value[0] as string };
-  return { kind: 'repeated' };
-}
-
-/** The header's one value, or undefined when absent or repeated. */
-export function singleHeader(incoming: IncomingRequest, name: string): string | undefined {
-  const read = readHeader(incoming, name);
-  return read.kind === 'single' ? read.value : undefined;
 }
 
 const PARSED_CONTENT_TYPES = /^(application\/json|application\/x-www-form-urlencoded)\b/i;

@@ -1,48 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, ServerlessCallback } from '@twilio-labs/serverless-runtime-types/types';
 import { environmentOf } from '../config';
-import type { Dependencies } from '../core/context';
-import { type CoreHandler, runRequest } from '../core/engine';
 import { FlexTokenVerifier } from '../core/flex-token';
-import { finalResponse } from '../http/answer';
-import { readIncomingRequest } from '../http/incoming';
-import { helperLibrarySender } from '../twilio/sender';
+import type { FunctionName } from '../registry';
+import { buildDependencies } from './dependencies';
+import { serveEvent } from './serve';
 
 export type RuntimeHandler = (context: Context, event: Record<string, unknown>, callback: ServerlessCallback) => void;
 
 /** One per function instance: token validations are remembered and bounded across the requests it serves. */
 const instanceVerifier = new FlexTokenVerifier();
 
-/** The real world: Twilio through the helper library, the clock, stdout. */
-export function runtimeDependencies(env: Dependencies['env']): Dependencies {
-  return {
-    env,
-    newSender: helperLibrarySender,
-    verifier: instanceVerifier,
-    now: Date.now,
-    random: Math.random,
-    newRequestId: randomUUID,
-    log: (entry) => console.log(JSON.stringify(entry)),
-  };
-}
-
-/**
- * The only code that knows the Twilio runtime: it turns (context, event) into
- * the core's request and dependencies, and the core's outcome into a
- * Twilio.Response.
- */
-export function adaptToRuntime(functionName: string, handler: CoreHandler): RuntimeHandler {
+/** The only code that knows the Twilio runtime: (context, event) in, a Twilio.Response out. */
+export function runtimeHandler(functionName: FunctionName): RuntimeHandler {
   return (context, event, callback) => {
     // The runtime's context carries the environment's variables as its own members; only the setting names are read.
     const env = environmentOf(context as unknown as Record<string, unknown>);
-    const incoming = readIncomingRequest({ event, domainName: context.DOMAIN_NAME, path: context.PATH });
-    runRequest({ functionName, incoming, deps: runtimeDependencies(env), handler })
-      .then((outcome) => {
-        const final = finalResponse({ outcome, incoming, env });
+    const deps = buildDependencies(env, { verifier: instanceVerifier });
+    serveEvent({ functionName, event, domainName: context.DOMAIN_NAME, path: context.PATH, deps })
+      .then((answer) => {
         const response = new Twilio.Response();
-        response.setStatusCode(final.status);
-        for (const [name, value] of Object.entries(final.headers)) response.appendHeader(name, value);
-        response.setBody(final.body);
+        response.setStatusCode(answer.status);
+        for (const [name, value] of Object.entries(answer.headers)) response.appendHeader(name, value);
+        if (answer.body !== undefined) response.setBody(answer.body);
         callback(null, response);
       })
       // Only if the runtime's own Response could not be built: let the runtime report it rather than never answering.

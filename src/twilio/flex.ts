@@ -78,11 +78,11 @@ export function attributesObject(value: unknown): Record<string, unknown> {
 }
 
 export async function createInvite(transport: TwilioTransport, ref: ChannelRef, routing: Routing): Promise<CreatedInvite> {
-  const { value: invite } = await transport.call('invite', (client) =>
+  const { value: invite } = await transport.call('invite-create', (client) =>
     client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.create({ routing }),
   );
   if (!isSid('invite', (invite as { sid?: unknown } | null)?.sid)) {
-    throw new UpstreamMalformedAnswerError('invite', { detail: 'no invite SID in a success answer' });
+    throw new UpstreamMalformedAnswerError('invite-create', { detail: 'no invite SID in a success answer' });
   }
   const properties = plainObject(plainObject(invite.routing)?.properties);
   return { inviteSid: invite.sid, taskSid: nonEmptyString(properties?.sid) ?? null };
@@ -93,7 +93,7 @@ export async function setParticipantStatus(
   ref: ChannelRef,
   participant: { sid: string; status: 'closed' | 'wrapup' },
 ): Promise<void> {
-  await transport.call('participant-close', (client) =>
+  await transport.call('participant-update', (client) =>
     client.flexApi.v1
       .interaction(ref.interactionSid)
       .channels(ref.channelSid)
@@ -104,10 +104,10 @@ export async function setParticipantStatus(
 
 export async function listParticipants(transport: TwilioTransport, ref: ChannelRef): Promise<ChannelParticipant[]> {
   const { value } = await transport.call(
-    'participant-lookup',
+    'participant-list',
     (client) =>
       readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).participants.page({ pageSize: PAGE_SIZE })),
-    { changesNothing: true },
+    { safeToRepeat: true },
   );
   return value.map((participant) => {
     const routing = plainObject(participant.routingProperties);
@@ -125,7 +125,7 @@ export async function listInvites(transport: TwilioTransport, ref: ChannelRef): 
     'invite-list',
     (client) =>
       readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE })),
-    { changesNothing: true },
+    { safeToRepeat: true },
   );
   return value.map((invite) => {
     const properties = plainObject(plainObject(invite.routing)?.properties) ?? {};

@@ -34,9 +34,9 @@ export function parseRetryAfterSeconds(header: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
-function isRetryable(outcome: AttemptOutcome, changesNothing: boolean): boolean {
+function isRetryable(outcome: AttemptOutcome, safeToRepeat: boolean): boolean {
   if (outcome.kind === 'answered') return outcome.status === 429 || outcome.status === 503;
-  return outcome.kind === 'not-sent' || (changesNothing && outcome.kind === 'maybe-sent');
+  return outcome.kind === 'not-sent' || (safeToRepeat && outcome.kind === 'maybe-sent');
 }
 
 /**
@@ -49,10 +49,10 @@ export function retryDelayMs(options: {
   attemptsMade: number;
   remainingMs: number;
   random: () => number;
-  changesNothing?: boolean;
+  safeToRepeat?: boolean;
 }): number | undefined {
   const { outcome, attemptsMade, remainingMs, random } = options;
-  if (!isRetryable(outcome, options.changesNothing ?? false) || attemptsMade >= MAX_ATTEMPTS) return undefined;
+  if (!isRetryable(outcome, options.safeToRepeat ?? false) || attemptsMade >= MAX_ATTEMPTS) return undefined;
   const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attemptsMade - 1));
   const jittered = backoff / 2 + random() * (backoff / 2);
   const retryAfterMs = outcome.kind === 'answered' && outcome.retryAfterSeconds !== undefined ? outcome.retryAfterSeconds * 1000 : 0;

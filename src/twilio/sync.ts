@@ -18,7 +18,7 @@ export async function createDocument(
   ref: SyncDocumentRef & { data: Record<string, unknown>; ttlSeconds: number },
 ): Promise<boolean> {
   try {
-    await transport.call('idempotency-claim', (client) =>
+    await transport.call('sync-create', (client) =>
       client.sync.v1.services(ref.serviceSid).documents.create({ uniqueName: ref.uniqueName, data: ref.data, ttl: ref.ttlSeconds }),
     );
     return true;
@@ -32,9 +32,9 @@ export async function createDocument(
 export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<SyncDocument | undefined> {
   try {
     const { value } = await transport.call(
-      'idempotency-read',
+      'sync-fetch',
       (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).fetch(),
-      { changesNothing: true },
+      { safeToRepeat: true },
     );
     const data = value.data;
     return {
@@ -51,9 +51,9 @@ export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumen
 /** Replaces the document's data; with `ifMatch`, only if nobody changed it since that revision was read (else 412). */
 export async function updateDocument(
   transport: TwilioTransport,
-  ref: SyncDocumentRef & { data: Record<string, unknown>; ifMatch?: string; operation: 'idempotency-claim' | 'idempotency-record' },
+  ref: SyncDocumentRef & { data: Record<string, unknown>; ifMatch?: string },
 ): Promise<void> {
-  await transport.call(ref.operation, (client) =>
+  await transport.call('sync-update', (client) =>
     client.sync.v1
       .services(ref.serviceSid)
       .documents(ref.uniqueName)
@@ -63,8 +63,8 @@ export async function updateDocument(
 
 export async function removeDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<void> {
   try {
-    await transport.call('idempotency-release', (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).remove(), {
-      changesNothing: true,
+    await transport.call('sync-delete', (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).remove(), {
+      safeToRepeat: true,
     });
   } catch (thrown) {
     if (thrown instanceof TwilioApiError && thrown.status === 404) return;

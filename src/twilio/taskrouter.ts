@@ -21,7 +21,7 @@ export async function fetchTask(transport: TwilioTransport, ref: { workspaceSid:
   const { value: task, answer } = await transport.call(
     'task-fetch',
     (client) => client.taskrouter.v1.workspaces(ref.workspaceSid).tasks(ref.taskSid).fetch(),
-    { changesNothing: true },
+    { safeToRepeat: true },
   );
   if (!isSid('task', (task as { sid?: unknown } | null)?.sid)) {
     throw new UpstreamMalformedAnswerError('task-fetch', { detail: 'no task SID in a success answer' });
@@ -43,7 +43,7 @@ export async function cancelTask(
   transport: TwilioTransport,
   ref: { workspaceSid: string; taskSid: string; reason: string; etag: string | undefined },
 ): Promise<void> {
-  await transport.call('task-cancel', (client) =>
+  await transport.call('task-update', (client) =>
     client.taskrouter.v1
       .workspaces(ref.workspaceSid)
       .tasks(ref.taskSid)

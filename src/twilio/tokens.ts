@@ -47,7 +47,7 @@ export async function validateToken(
   const status = answer.statusCode;
   const fields = asObject(answer.body);
   if (status === 429 || status >= 500) {
-    throw new UpstreamUnavailableError('token-validation', { retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']) });
+    throw new UpstreamUnavailableError('token-validate', { retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']) });
   }
   if (typeof fields?.valid === 'boolean') {
     if (!fields.valid) throw new UnauthenticatedError('the Flex token was rejected');
@@ -55,13 +55,13 @@ export async function validateToken(
   }
   if (status === 401 || status === 403) {
     throw new TwilioApiError({
-      operation: 'token-validation',
+      operation: 'token-validate',
       status,
       twilioMessage: typeof fields?.message === 'string' ? fields.message : undefined,
       twilioCode: typeof fields?.code === 'number' ? fields.code : undefined,
     });
   }
-  throw new UpstreamMalformedAnswerError('token-validation', { detail: `HTTP ${status} without a verdict` });
+  throw new UpstreamMalformedAnswerError('token-validate', { detail: `HTTP ${status} without a verdict` });
 }
 
 interface RawAnswer {
@@ -74,7 +74,7 @@ interface RawAnswer {
 async function callValidation(transport: TwilioTransport, request: { accountSid: string; token: string }): Promise<RawAnswer> {
   try {
     const { value } = await transport.call(
-      'token-validation',
+      'token-validate',
       (client) =>
         client.request({
           method: 'post',
@@ -82,12 +82,12 @@ async function callValidation(transport: TwilioTransport, request: { accountSid:
           headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' },
           data: { token: request.token },
         }) as Promise<RawAnswer>,
-      { changesNothing: true, maxMs: TOKEN_VALIDATION_MAX_MS },
+      { safeToRepeat: true, maxMs: TOKEN_VALIDATION_MAX_MS },
     );
     return value;
   } catch (thrown) {
     if (thrown instanceof UpstreamTimeoutError || thrown instanceof UpstreamConnectionLostError) {
-      throw new UpstreamUnavailableError('token-validation', { cause: thrown });
+      throw new UpstreamUnavailableError('token-validate', { cause: thrown });
     }
     throw thrown;
   }

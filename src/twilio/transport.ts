@@ -16,7 +16,7 @@ import type { HttpSender, InboundAnswer, OutboundRequest } from './sender';
 
 export interface CallOptions {
   /** A call that changes nothing in Twilio (a read, a token validation) may be repeated after a broken connection. */
-  changesNothing?: boolean;
+  safeToRepeat?: boolean;
   /** A ceiling for this call inside the request's deadline, so a slow dependency leaves time for the rest. */
   maxMs?: number;
 }
@@ -179,7 +179,7 @@ export class TwilioTransport {
         attemptsMade: attemptsOfThisCall,
         remainingMs: scope.remainingMs(),
         random: this.random,
-        changesNothing: scope.options.changesNothing,
+        safeToRepeat: scope.options.safeToRepeat,
       });
       if (delayMs === undefined) {
         if (answer !== undefined) {

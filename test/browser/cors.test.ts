@@ -236,7 +236,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
     test('headers the functions send are readable by the page where the contract exposes them', async () => {
       const { token, request } = agentWithConversation();
       // A Retry-After longer than the functions' deadline: they pass Twilio's 429 on.
-      harness.standin.script('invite', { status: 429, headers: { 'Retry-After': '30' } });
+      harness.standin.script('invite-create', { status: 429, headers: { 'Retry-After': '30' } });
 
       const result = await callInPage(page, { baseUrl: functionsUrl, token, request });
 
@@ -263,7 +263,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
       expect(second).toEqual({ ok: true, value: { ...first.value, replayed: true } });
       expect(exchanges.map((exchange) => exchange.method)).toEqual(['POST', 'POST']);
       expect(singleHeader(exchanges[1]?.responseHeaders ?? {}, 'idempotent-replayed')).toBe('true');
-      expect(harness.standin.requestsTo('invite')).toHaveLength(1);
+      expect(harness.standin.requestsTo('invite-create')).toHaveLength(1);
     });
 
     test('an origin that is not allowed gets no readable answer', async () => {

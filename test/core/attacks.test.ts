@@ -27,7 +27,7 @@ const BASIC_ENABLED = { TRANSFER_BASIC_AUTH_USER: BASIC_USER, TRANSFER_BASIC_AUT
 const OTHER_AUTH_TOKEN = 'Y'.repeat(32);
 const ALL_ROUTES: Route[] = [
   'token-validate',
-  'invite',
+  'invite-create',
   'invite-list',
   'participant-list',
   'participant-update',
@@ -308,7 +308,7 @@ const forgeryRows: HostileRow[] = [
     }),
     status: 401,
     code: 'unauthenticated',
-    notSeen: ['invite', 'participant-list'],
+    notSeen: ['invite-create', 'participant-list'],
     seen: { 'token-validate': 1 },
   },
   {
@@ -347,7 +347,7 @@ const forgeryRows: HostileRow[] = [
     },
     status: 403,
     code: 'forbidden',
-    notSeen: ['invite', 'participant-update'],
+    notSeen: ['invite-create', 'participant-update'],
     seen: { 'token-validate': 1, 'participant-list': 1 },
   },
   ((): HostileRow => {
@@ -361,9 +361,11 @@ const forgeryRows: HostileRow[] = [
       },
       status: 201,
       notSeen: ['participant-update'],
-      seen: { 'token-validate': 1, 'participant-list': 1, invite: 1 },
+      seen: { 'token-validate': 1, 'participant-list': 1, 'invite-create': 1 },
       check: (answer, standin) => {
-        expect(standin.requestsTo('invite')[0]?.routing?.properties.attributes).toMatchObject({ transferredByWorkerSid: agentWorkerSid });
+        expect(standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({
+          transferredByWorkerSid: agentWorkerSid,
+        });
         expect(answer.log.callerKind).toBe('flex-token');
       },
     };
@@ -414,7 +416,7 @@ const forgeryRows: HostileRow[] = [
     },
     status: 403,
     code: 'forbidden',
-    notSeen: ['invite'],
+    notSeen: ['invite-create'],
     seen: { 'token-validate': 1 },
   },
 ];
@@ -467,7 +469,7 @@ describe('2. floods', () => {
       expect(answer.body.error.code).toBe('upstream_unavailable');
       expect(Number(header(answer, 'retry-after'))).toBeGreaterThanOrEqual(1);
     }
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('after the flood the bound refills: a real agent is validated again a second later', async () => {
@@ -507,7 +509,7 @@ describe('2. floods', () => {
     const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => transferWith(token, index % 2 === 1)));
     expect(countStatuses(answers)).toEqual({ 201: 40 });
     expect(validationCalls()).toBe(1);
-    const invites = functions.standin.requestsTo('invite');
+    const invites = functions.standin.requestsTo('invite-create');
     expect(invites).toHaveLength(40);
     for (const invite of invites) expect(invite.routing?.properties.attributes).toMatchObject({ transferredByWorkerSid: workerSid });
   });
@@ -581,7 +583,7 @@ describe('3. attributes nested at any depth', () => {
   test.each(depthRows)('depth $depth as a $encoding -> 201 or 400, never 500', async ({ depth, request, text }) => {
     const answer = await send('transfer-to-queue', request(depth, supervisorToken(functions.standin)));
     expect([201, 400]).toContain(answer.status);
-    const invites = functions.standin.requestsTo('invite');
+    const invites = functions.standin.requestsTo('invite-create');
     if (depth <= 32) {
       // Real attributes are a few levels deep: a few dozen levels are accepted and forwarded intact.
       expect(answer.status).toBe(201);
@@ -606,62 +608,62 @@ const twilioAnswerRows: HostileRow[] = [
   {
     name: 'invite answered 200 with a body that is not JSON -> 502, the invite may exist',
     send: (s) => {
-      s.script('invite', { status: 200, body: '<html><body>OK</body></html>' });
+      s.script('invite-create', { status: 200, body: '<html><body>OK</body></html>' });
       return { json: { ...queueFields(), Token: supervisorToken(s) } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
     notSeen: ['participant-update'],
-    seen: { invite: 1 }, // never repeated blindly
+    seen: { 'invite-create': 1 }, // never repeated blindly
   },
   {
     name: 'invite answered 200 null -> 502, the invite may exist',
     send: (s) => {
-      s.script('invite', { status: 200, body: 'null', headers: { 'content-type': 'application/json' } });
+      s.script('invite-create', { status: 200, body: 'null', headers: { 'content-type': 'application/json' } });
       return { json: { ...queueFields(), Token: supervisorToken(s) } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
     notSeen: ['participant-update'],
-    seen: { invite: 1 },
+    seen: { 'invite-create': 1 },
   },
   {
     name: 'invite answered 200 {} -> 502, the invite may exist (never a 201 without an inviteSid)',
     send: (s) => {
-      s.script('invite', { status: 200, body: {} });
+      s.script('invite-create', { status: 200, body: {} });
       return { json: { ...queueFields(), Token: supervisorToken(s) } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
     notSeen: ['participant-update'],
-    seen: { invite: 1 },
+    seen: { 'invite-create': 1 },
   },
   {
     name: 'invite answered 201 with a SID that is not an invite SID -> 502, the invite may exist',
     send: (s) => {
-      s.script('invite', { status: 201, body: { sid: 'KGnot-a-sid' } });
+      s.script('invite-create', { status: 201, body: { sid: 'KGnot-a-sid' } });
       return { json: { ...queueFields(), Token: supervisorToken(s) } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
     notSeen: ['participant-update'],
-    seen: { invite: 1 },
+    seen: { 'invite-create': 1 },
   },
   {
     name: 'cold transfer: invite answered 200 {} -> 502, and the participant is not closed',
     send: (s) => {
-      s.script('invite', { status: 200, body: {} });
+      s.script('invite-create', { status: 200, body: {} });
       return { json: { ...queueFields(), Token: supervisorToken(s), transferType: 'cold', participantSid: newSid('UT') } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
     notSeen: ['participant-update'],
-    seen: { invite: 1 },
+    seen: { 'invite-create': 1 },
   },
   {
     name: 'participant list answered 200 with a body that is not JSON -> 502, no invite',
@@ -672,7 +674,7 @@ const twilioAnswerRows: HostileRow[] = [
     },
     status: 502,
     code: 'upstream_error',
-    notSeen: ['invite', 'participant-update'],
+    notSeen: ['invite-create', 'participant-update'],
   },
   {
     name: 'token validation answered 404 -> 502 (never "not_found"), no invite',
@@ -682,7 +684,7 @@ const twilioAnswerRows: HostileRow[] = [
     },
     status: 502,
     code: 'upstream_error',
-    notSeen: ['invite', 'participant-list'],
+    notSeen: ['invite-create', 'participant-list'],
     seen: { 'token-validate': 1 },
   },
   {
@@ -693,7 +695,7 @@ const twilioAnswerRows: HostileRow[] = [
     },
     status: 502,
     code: 'upstream_error',
-    notSeen: ['invite', 'participant-list'],
+    notSeen: ['invite-create', 'participant-list'],
     seen: { 'token-validate': 1 },
   },
   {
@@ -704,7 +706,7 @@ const twilioAnswerRows: HostileRow[] = [
     },
     status: 502,
     code: 'upstream_error',
-    notSeen: ['invite', 'participant-list'],
+    notSeen: ['invite-create', 'participant-list'],
   },
 ];
 
@@ -728,7 +730,7 @@ const protoText = {
   prototypeKey: '{"prototype":{"polluted":"yes"}}',
 };
 
-const PROTO = { status: 400, code: 'invalid_request', notSeen: ['invite', 'participant-list', 'task-fetch'] as Route[] };
+const PROTO = { status: 400, code: 'invalid_request', notSeen: ['invite-create', 'participant-list', 'task-fetch'] as Route[] };
 const namesAttributes = (answer: CallResult) =>
   expect(answer.body.error.details).toEqual([expect.objectContaining({ field: 'attributes' })]);
 const protoRows: HostileRow[] = Object.entries(protoText).flatMap(([name, text]) => [
@@ -776,7 +778,7 @@ describe('5. __proto__, constructor and prototype keys in attributes -> 400, nev
 // 6. One 401 message, whatever failed
 // ---------------------------------------------------------------------------------------------------------------------
 
-const UNAUTHENTICATED = { status: 401, code: 'unauthenticated', notSeen: ['invite', 'participant-list'] as Route[] };
+const UNAUTHENTICATED = { status: 401, code: 'unauthenticated', notSeen: ['invite-create', 'participant-list'] as Route[] };
 const unauthenticatedRows: HostileRow[] = [
   { name: 'no credential (Basic disabled)', send: () => ({ json: queueFields() }), ...UNAUTHENTICATED },
   { name: 'no credential (Basic enabled)', settings: BASIC_ENABLED, send: () => ({ form: queueFields() }), ...UNAUTHENTICATED },

@@ -98,7 +98,7 @@ function expectRefused(functions: InProcessFunctions, answer: CallResult, status
   expect({ status: answer.status, code: answer.body?.error?.code }).toEqual({ status, code });
   expect(JSON.stringify(answer.body)).not.toMatch(/\\n\s+at |\.[jt]s:\d+/);
   expectJsonWithVary(functions, answer);
-  expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+  expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
 }
 
@@ -125,7 +125,7 @@ function expectTransferred(functions: InProcessFunctions, answer: CallResult): R
     body: expect.objectContaining({ inviteSid: expect.stringMatching(/^KG/) }),
   });
   expectJsonWithVary(functions, answer);
-  const invites = functions.standin.requestsTo('invite');
+  const invites = functions.standin.requestsTo('invite-create');
   expect(invites).toHaveLength(1);
   return invites[0]?.routing?.properties ?? {};
 }

@@ -33,9 +33,9 @@ describe('cold and warm transfers', () => {
     const sids = transferSids();
     const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...sids, participantSid: newSid('UT') } });
     expect(answer.status).toBe(201);
-    expect(callOrder()).toEqual(['invite']);
+    expect(callOrder()).toEqual(['invite-create']);
     expect(answer.body).toMatchObject({ transferType: 'warm', participantClosed: false, warnings: [] });
-    expect(functions.standin.requestsTo('invite')[0]?.routing?.properties.attributes).toMatchObject({ transferType: 'warm' });
+    expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({ transferType: 'warm' });
   });
 
   test('cold with participantSid: invite, then close that participant', async () => {
@@ -46,13 +46,13 @@ describe('cold and warm transfers', () => {
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', participantSid } });
 
     expect(answer.status).toBe(201);
-    expect(callOrder()).toEqual(['invite', 'participant-update']);
+    expect(callOrder()).toEqual(['invite-create', 'participant-update']);
     const [close] = functions.standin.requestsTo('participant-update');
     expect(close?.method).toBe('POST');
     expect(close?.path).toBe(`/v1/Interactions/${sids.interactionSid}/Channels/${sids.channelSid}/Participants/${participantSid}`);
     expect(close?.form).toEqual({ Status: 'closed' });
     expect(answer.body).toMatchObject({ transferType: 'cold', participantClosed: true, warnings: [] });
-    expect(functions.standin.requestsTo('invite')[0]?.routing?.properties.attributes).toMatchObject({ transferType: 'cold' });
+    expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({ transferType: 'cold' });
   });
 
   test('cold with participantStatus=wrapup puts the agent in wrap-up instead', async () => {
@@ -82,7 +82,7 @@ describe('cold and warm transfers', () => {
       'participant-list',
       'participant-list',
       'participant-list',
-      'invite',
+      'invite-create',
       'participant-update',
     ]);
     expect(closedParticipant()).toBe(mine.sid);
@@ -118,12 +118,12 @@ describe('cold and warm transfers', () => {
     const sids = transferSids();
     const mine = agent(workerSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [mine]);
-    functions.standin.script('invite', { status: twilioStatus });
+    functions.standin.script('invite-create', { status: twilioStatus });
     const answer = await functions.call('transfer-to-agent', {
       json: { Token: token, ...sids, transferType: 'cold', participantSid: mine.sid },
     });
     expect(answer.status).toBe(status);
-    expect(callOrder()).toEqual(['participant-list', 'invite']);
+    expect(callOrder()).toEqual(['participant-list', 'invite-create']);
   });
 
   test('invite accepted but closing fails: still 201, participantClosed false and a warning, no second invite', async () => {
@@ -140,7 +140,7 @@ describe('cold and warm transfers', () => {
     expect(answer.body.warnings).toHaveLength(1);
     expect(answer.body.warnings[0]).toContain(participantSid);
     expect(answer.body.warnings[0]).toMatch(/do not retry/i);
-    expect(callOrder()).toEqual(['invite', 'participant-update']);
+    expect(callOrder()).toEqual(['invite-create', 'participant-update']);
   });
 
   test('closing a participant Twilio does not know: 201 with a warning', async () => {
@@ -150,7 +150,7 @@ describe('cold and warm transfers', () => {
     });
     expect(answer.status).toBe(201);
     expect(answer.body.participantClosed).toBe(false);
-    expect(answer.body.warnings[0]).toContain('not_found');
+    expect(answer.body.warnings[0]).toContain('HTTP 404');
   });
 });
 
@@ -178,7 +178,7 @@ describe('which participant a cold transfer closes (no participantSid given)', (
     expect(closedParticipant()).toBe(current.sid);
     // Both reads before the invite (in either order: they run concurrently), the close after it.
     expect(callOrder().slice(0, 2).sort()).toEqual(['participant-list', 'task-fetch']);
-    expect(callOrder().slice(2)).toEqual(['invite', 'participant-update']);
+    expect(callOrder().slice(2)).toEqual(['invite-create', 'participant-update']);
   });
 
   test("without a participant of that task, the caller's own agent participant is closed", async () => {
@@ -202,7 +202,7 @@ describe('which participant a cold transfer closes (no participantSid given)', (
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', taskSid } });
     expect(answer.status).toBe(400);
     expect(answer.body.error.details.map((detail: { field: string }) => detail.field)).toEqual(['participantSid']);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
     expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
   });
 

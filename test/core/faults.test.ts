@@ -52,21 +52,21 @@ function ungrantedToken(): string {
 
 describe('faults at the invite', () => {
   test('429 once: retried, transferred, two invite attempts', async () => {
-    functions.standin.script('invite', { status: 429 });
+    functions.standin.script('invite-create', { status: 429 });
     const answer = await transfer();
     expect(answer.status).toBe(201);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(2);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(2);
   });
 
   test('429 always: 429 rate_limited with Retry-After, within the deadline, at most 4 attempts spaced by Retry-After', async () => {
     const token = supervisorToken();
-    functions.standin.script('invite', ...Array.from({ length: 10 }, () => ({ status: 429, headers: { 'Retry-After': '1' } })));
+    functions.standin.script('invite-create', ...Array.from({ length: 10 }, () => ({ status: 429, headers: { 'Retry-After': '1' } })));
     const answer = await onFakeClock(() => transfer({}, token));
     expect(answer.status).toBe(429);
     expect(answer.body.error.code).toBe('rate_limited');
     expect(Number(answer.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    const attempts = functions.standin.requestsTo('invite');
+    const attempts = functions.standin.requestsTo('invite-create');
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts.length).toBeLessThanOrEqual(4);
     for (let index = 1; index < attempts.length; index += 1) {
@@ -82,50 +82,50 @@ describe('faults at the invite', () => {
       ...Array.from({ length: 4 }, (): Participant => ({ sid: newSid('UT'), type: 'customer', routing_properties: null })),
       { sid: newSid('UT'), routing_properties: { worker_sid: workerSid } },
     ]);
-    functions.standin.script('invite', { status: 429 });
+    functions.standin.script('invite-create', { status: 429 });
     functions.standin.script('participant-update', { status: 429 });
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold' } });
     expect(answer.status).toBe(201);
     expect(answer.body.participantClosed).toBe(true);
     expect(functions.standin.requestsTo('participant-list')).toHaveLength(5);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(2);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(2);
     expect(functions.standin.requestsTo('participant-update')).toHaveLength(2);
   });
 
   test('503 once: retried, transferred, two invite attempts', async () => {
-    functions.standin.script('invite', { status: 503 });
+    functions.standin.script('invite-create', { status: 503 });
     const answer = await transfer();
     expect(answer.status).toBe(201);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(2);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(2);
   });
 
   test.each([500, 502, 504])('%i: never retried (Twilio may have acted), 502 saying so', async (twilioStatus) => {
-    functions.standin.script('invite', { status: twilioStatus });
+    functions.standin.script('invite-create', { status: twilioStatus });
     const answer = await transfer();
     expect(answer.status).toBe(502);
     expect(answer.body.error.code).toBe('upstream_error');
     expect(answer.body.error.message).toMatch(/may have been created/);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('connection reset after the request was sent: one attempt, 502 saying it may have happened', async () => {
-    functions.standin.script('invite', { reset: true });
+    functions.standin.script('invite-create', { reset: true });
     const answer = await transfer();
     expect(answer.status).toBe(502);
     expect(answer.body.error.code).toBe('upstream_error');
     expect(answer.body.error.message).toMatch(/may have been created/);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('Twilio hangs: 504 upstream_timeout within 9 s, one attempt', async () => {
     const token = supervisorToken();
-    functions.standin.script('invite', { hang: true });
+    functions.standin.script('invite-create', { hang: true });
     const answer = await onFakeClock(() => transfer({}, token));
     expect(answer.status).toBe(504);
     expect(answer.body.error.code).toBe('upstream_timeout');
     expect(answer.body.error.message).toMatch(/may have been created/);
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('the close hangs after a good invite: 201 with a warning, within 9 s', async () => {
@@ -142,13 +142,13 @@ describe('faults at the invite', () => {
     expect(answer.body.warnings).toHaveLength(1);
     expect(answer.body.warnings[0]).toContain(participantSid);
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
     expect(functions.standin.requestsTo('participant-update')).toHaveLength(1);
   });
 
   test('one structured log line per request, counting every attempt Twilio saw, and no token', async () => {
     const token = supervisorToken();
-    functions.standin.script('invite', { status: 429 });
+    functions.standin.script('invite-create', { status: 429 });
     const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...transferSids() } });
     expect(answer.status).toBe(201);
     expect(functions.logs).toHaveLength(1);
@@ -160,7 +160,7 @@ describe('faults at the invite', () => {
       callerKind: 'flex-token',
       upstreamAttempts: functions.standin.requests.length,
     });
-    expect(functions.standin.requestsTo('invite')).toHaveLength(2);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(2);
     expect(functions.logs[0]?.durationMs).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(functions.logs)).not.toContain(token);
   });
@@ -183,7 +183,7 @@ describe('faults at the task fetch (taskSid given): nothing is created', () => {
     expect(answer.body.error.code).toBe('upstream_error');
     expect(answer.body.error.message).toMatch(/Nothing was created/);
     expect(functions.standin.requestsTo('task-fetch')).toHaveLength(1);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
     expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
   });
 
@@ -196,7 +196,7 @@ describe('faults at the task fetch (taskSid given): nothing is created', () => {
     expect(answer.body.error.code).toBe('upstream_timeout');
     expect(answer.body.error.message).toMatch(/Nothing was created/);
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test.each([{ status: 503 }, { reset: true as const }])(
@@ -207,7 +207,7 @@ describe('faults at the task fetch (taskSid given): nothing is created', () => {
       const answer = await transfer({ taskSid });
       expect(answer.status).toBe(201);
       expect(functions.standin.requestsTo('task-fetch')).toHaveLength(2);
-      expect(functions.standin.requestsTo('invite')[0]?.routing?.properties.attributes).toMatchObject({ name: 'Ann' });
+      expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({ name: 'Ann' });
     },
   );
 });
@@ -248,7 +248,7 @@ describe('the reads before the invite run concurrently', () => {
     expect(roundTrips(functions.standin.requests, latencyMs)).toEqual([
       ['token-validate'],
       ['participant-list', 'task-fetch'],
-      ['invite'],
+      ['invite-create'],
       ['participant-update'],
     ]);
   });
@@ -263,7 +263,11 @@ describe('the reads before the invite run concurrently', () => {
     functions.standin.latencyMs = 100;
     const answer = await onFakeClock(() => functions.call('transfer-to-queue', { json: { Token: token, ...sids, taskSid } }));
     expect(answer.status).toBe(201);
-    expect(roundTrips(functions.standin.requests, 100)).toEqual([['token-validate'], ['participant-list', 'task-fetch'], ['invite']]);
+    expect(roundTrips(functions.standin.requests, 100)).toEqual([
+      ['token-validate'],
+      ['participant-list', 'task-fetch'],
+      ['invite-create'],
+    ]);
   });
 });
 
@@ -275,7 +279,7 @@ describe('faults at the token validator', () => {
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('upstream_unavailable');
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test.each([{ reset: true as const }, { status: 502, body: '<html>Bad gateway</html>' }, { status: 429 }])(
@@ -286,7 +290,7 @@ describe('faults at the token validator', () => {
       const answer = await onFakeClock(() => transfer({}, token));
       expect(answer.status).toBe(503);
       expect(answer.body.error.code).toBe('upstream_unavailable');
-      expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+      expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
     },
   );
 
@@ -303,13 +307,13 @@ describe('faults at the token validator', () => {
     expect(answer.status).toBe(502);
     expect(answer.body.error.code).toBe('upstream_error');
     expect(answer.body.error.message).toMatch(/ACCOUNT_SID and AUTH_TOKEN/);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 });
 
 describe('Twilio unreachable (every connection refused)', () => {
   test('a signed Studio request retries refused connections, then answers 503: nothing was created', async () => {
-    functions.standin.script('invite', ...Array.from({ length: 10 }, () => ({ refuse: true as const })));
+    functions.standin.script('invite-create', ...Array.from({ length: 10 }, () => ({ refuse: true as const })));
     const sids = transferSids();
     const fields = { interactionSid: sids.interactionSid, channelSid: sids.channelSid, queueSid: sids.queueSid };
     const signature = getExpectedTwilioSignature(TEST_AUTH_TOKEN, `https://${IN_PROCESS_DOMAIN}/transfer-to-queue`, fields);
@@ -320,7 +324,7 @@ describe('Twilio unreachable (every connection refused)', () => {
     expect(answer.body.error.code).toBe('upstream_unavailable');
     expect(answer.body.error.message).toMatch(/Nothing was created/);
     expect(answer.elapsedMs).toBeLessThan(ANSWER_WITHIN_MS);
-    const attempts = functions.standin.requestsTo('invite').length;
+    const attempts = functions.standin.requestsTo('invite-create').length;
     expect(attempts).toBeGreaterThan(1);
     expect(attempts).toBeLessThanOrEqual(4);
     expect(answer.log.upstreamAttempts).toBe(attempts);
@@ -331,6 +335,6 @@ describe('Twilio unreachable (every connection refused)', () => {
     const answer = await onFakeClock(() => transfer({}, ungrantedToken()));
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('upstream_unavailable');
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 });

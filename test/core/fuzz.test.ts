@@ -97,5 +97,5 @@ test('fuzzed request bodies: never a 5xx for client input, always JSON, always w
   ]);
   const after = await functions.call('transfer-to-agent', { json: { Token: agent.token, ...sids } });
   expect(after.status).toBe(201);
-  expect(functions.standin.requestsTo('invite').at(-1)?.routing?.properties.worker_sid).toBe(sids.workerSid);
+  expect(functions.standin.requestsTo('invite-create').at(-1)?.routing?.properties.worker_sid).toBe(sids.workerSid);
 }, 120_000);

@@ -48,7 +48,7 @@ function claimedDocumentName(): string {
 
 /** What Twilio would have created: invites actually answered 201 by the stand-in (scripted failures excluded). */
 function invitesCreated(): RecordedRequest[] {
-  return standin.requestsTo('invite').filter((request) => request.fault === undefined);
+  return standin.requestsTo('invite-create').filter((request) => request.fault === undefined);
 }
 
 describe('repeats with the same key and body', () => {
@@ -68,7 +68,7 @@ describe('repeats with the same key and body', () => {
       expect(repeat.body).toEqual(first.body);
     }
     expect(first.body.inviteSid).toMatch(/^KG[0-9a-f]{32}$/);
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     expect(standin.requestsTo('task-update')).toHaveLength(0);
   });
 
@@ -76,7 +76,7 @@ describe('repeats with the same key and body', () => {
     const token = supervisor();
     const transfer = newTransfer();
     standin.latencyMs = 20;
-    standin.script('invite', { delayMs: 600 });
+    standin.script('invite-create', { delayMs: 600 });
 
     const results = await Promise.all(Array.from({ length: 5 }, () => keyedQueueTransfer(token, 'double-click', transfer)));
 
@@ -89,13 +89,13 @@ describe('repeats with the same key and body', () => {
       expect(result.body.error.code).toBe('conflict');
       expect(Number(result.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
     }
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
 
     // Once the first has answered, the same repeat is a replay.
     const later = await keyedQueueTransfer(token, 'double-click', transfer);
     expect(later).toMatchObject({ status: 201, body: { inviteSid: created[0]?.body.inviteSid } });
     expect(later.headers['Idempotent-Replayed']).toBe('true');
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('concurrent repeats with network latency: exactly one invite, every other answer a 409 or the same invite', async () => {
@@ -105,7 +105,7 @@ describe('repeats with the same key and body', () => {
 
     const results = await Promise.all(Array.from({ length: 5 }, () => keyedQueueTransfer(token, 'retry-storm', transfer)));
 
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     const firsts = results.filter((result) => result.status === 201 && result.headers['Idempotent-Replayed'] === undefined);
     expect(firsts).toHaveLength(1);
     for (const result of results) {
@@ -132,7 +132,7 @@ describe('repeats with the same key and body', () => {
       expect(repeat.headers['Idempotent-Replayed']).toBe('true');
       expect(repeat.body.inviteSid).toBe(byHeader.body.inviteSid);
     }
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('a cold transfer replay answers the recorded result: the participant was closed, once', async () => {
@@ -151,7 +151,7 @@ describe('repeats with the same key and body', () => {
     expect(repeat.status).toBe(201);
     expect(repeat.headers['Idempotent-Replayed']).toBe('true');
     expect(repeat.body).toEqual(first.body);
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     expect(standin.requestsTo('participant-update')).toHaveLength(1);
   });
 });
@@ -179,13 +179,13 @@ describe('a repeat while the first may still be running', () => {
     expect(later.status).toBe(201);
     expect(later.headers['Idempotent-Replayed']).toBe('true');
     expect(later.body).toEqual(firstAnswer.body);
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('two repeats taking over an abandoned key at the same moment: exactly one of them transfers', async () => {
     const token = supervisor();
     const transfer = newTransfer();
-    standin.script('invite', { status: 500 });
+    standin.script('invite-create', { status: 500 });
     expect((await keyedQueueTransfer(token, 'k-abandoned', transfer)).status).toBe(502);
     functions.advanceClock(15_000);
     standin.latencyMs = 30;
@@ -196,7 +196,7 @@ describe('a repeat while the first may still be running', () => {
     ]);
 
     expect(repeats.map((repeat) => repeat.status).sort()).toEqual([201, 409]);
-    expect(standin.requestsTo('invite')).toHaveLength(2);
+    expect(standin.requestsTo('invite-create')).toHaveLength(2);
     expect(standin.requestsTo('sync-update').filter((update) => update.headers['if-match'] !== undefined)).toHaveLength(2);
   });
 });
@@ -214,7 +214,7 @@ describe('what does not make a repeat different', () => {
     expect(first.status).toBe(201);
     expect(repeat).toMatchObject({ status: 201, body: { inviteSid: first.body.inviteSid } });
     expect(repeat.headers['Idempotent-Replayed']).toBe('true');
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('the fields in another order, attributes with their keys in another order: a replay', async () => {
@@ -250,7 +250,7 @@ describe('the same key with another request', () => {
       expect(reused).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
       expect(reused.headers['Idempotent-Replayed']).toBeUndefined();
     }
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test("another caller's repeat of the same key and body does not get the first caller's answer", async () => {
@@ -262,7 +262,7 @@ describe('the same key with another request', () => {
     expect(first.status).toBe(201);
     expect(stranger).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
     expect(JSON.stringify(stranger.body)).not.toContain(first.body.inviteSid);
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 });
 
@@ -279,7 +279,7 @@ describe('key format', () => {
     expect(result.body.error.code).toBe('invalid_request');
     expect(result.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'idempotencyKey' })]));
     expect(standin.requestsTo('sync-create')).toHaveLength(0);
-    expect(standin.requestsTo('invite')).toHaveLength(0);
+    expect(standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('a 255-character printable key is accepted', async () => {
@@ -327,7 +327,7 @@ describe('the key is stored only as a hash', () => {
     const second = await keyedQueueTransfer(supervisor(), 'plugin-action-other', newTransfer());
 
     expect([first.status, second.status]).toEqual([201, 201]);
-    const [firstInvite, secondInvite] = standin.requestsTo('invite');
+    const [firstInvite, secondInvite] = standin.requestsTo('invite-create');
     const hash = attributesOf(firstInvite).transferRequestKey as string;
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(attributesOf(secondInvite).transferRequestKey).toMatch(/^[0-9a-f]{64}$/);
@@ -343,7 +343,7 @@ describe('the key is stored only as a hash', () => {
   test('an unkeyed transfer carries no transferRequestKey and touches no Sync document', async () => {
     const result = await functions.call('transfer-to-queue', { form: { Token: supervisor(), ...newTransfer() } });
     expect(result.status).toBe(201);
-    expect(attributesOf(standin.requestsTo('invite')[0])).not.toHaveProperty('transferRequestKey');
+    expect(attributesOf(standin.requestsTo('invite-create')[0])).not.toHaveProperty('transferRequestKey');
     expect(standin.requests.filter((request) => request.route.startsWith('sync-'))).toEqual([]);
   });
 });
@@ -352,7 +352,7 @@ describe('a first attempt that failed before Twilio acted releases the key', () 
   test('the invite answered 400: the document is deleted and a repeat creates the invite', async () => {
     const token = supervisor();
     const transfer = newTransfer();
-    standin.script('invite', { status: 400 });
+    standin.script('invite-create', { status: 400 });
 
     const failed = await keyedQueueTransfer(token, 'k-400', transfer);
     expect(failed.status).toBe(422);
@@ -373,15 +373,15 @@ describe('a first attempt that failed before Twilio acted releases the key', () 
     const failed = await keyedQueueTransfer(token, 'k-404', transfer, { taskSid });
     expect(failed).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(standin.requestsTo('sync-create')).toHaveLength(1);
-    expect(standin.requestsTo('invite')).toHaveLength(0);
+    expect(standin.requestsTo('invite-create')).toHaveLength(0);
     expect(standin.syncDocument(claimedDocumentName())).toBeUndefined();
 
     standin.addTask({ sid: taskSid, workspaceSid: TEST_WORKSPACE_SID, attributes: { name: 'Ann' } });
     const repeat = await keyedQueueTransfer(token, 'k-404', transfer, { taskSid });
     expect(repeat.status).toBe(201);
     expect(repeat.headers['Idempotent-Replayed']).toBeUndefined();
-    expect(standin.requestsTo('invite')).toHaveLength(1);
-    expect(attributesOf(standin.requestsTo('invite')[0])).toMatchObject({ name: 'Ann', transferredFromTaskSid: taskSid });
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
+    expect(attributesOf(standin.requestsTo('invite-create')[0])).toMatchObject({ name: 'Ann', transferredFromTaskSid: taskSid });
   });
   test('a plain agent refused (403) on a channel not theirs: nothing invited, the key released', async () => {
     const { token, workerSid } = grantAgentToken(standin, ['agent']);
@@ -392,7 +392,7 @@ describe('a first attempt that failed before Twilio acted releases the key', () 
 
     const refused = await keyedQueueTransfer(token, 'k-403', transfer);
     expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
-    expect(standin.requestsTo('invite')).toHaveLength(0);
+    expect(standin.requestsTo('invite-create')).toHaveLength(0);
     expect(standin.syncDocument(claimedDocumentName())).toBeUndefined();
 
     // Added to the conversation meanwhile: the same key now transfers.
@@ -402,7 +402,7 @@ describe('a first attempt that failed before Twilio acted releases the key', () 
     const repeat = await keyedQueueTransfer(token, 'k-403', transfer);
     expect(repeat.status).toBe(201);
     expect(repeat.headers['Idempotent-Replayed']).toBeUndefined();
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 });
 
@@ -411,14 +411,14 @@ describe('an invite whose outcome is unknown keeps the key', () => {
     const token = supervisor();
     const transfer = newTransfer();
     standin.invitePageSize = 2;
-    standin.script('invite', { status: 500 });
+    standin.script('invite-create', { status: 500 });
 
     const failed = await keyedQueueTransfer(token, 'k-500', transfer);
     expect(failed).toMatchObject({ status: 502, body: { error: { code: 'upstream_error' } } });
     expect(standin.syncDocument(claimedDocumentName())).toBeDefined();
 
     // Twilio did create it despite the 500; other transfers of the channel come first in its list.
-    const sent = routingOf(standin.requestsTo('invite')[0]);
+    const sent = routingOf(standin.requestsTo('invite-create')[0]);
     for (let other = 0; other < 4; other += 1) {
       standin.addInvite(transfer.interactionSid, transfer.channelSid, {
         ...sent,
@@ -438,28 +438,28 @@ describe('an invite whose outcome is unknown keeps the key', () => {
       target: { type: 'queue', sid: transfer.queueSid },
       transferType: 'warm',
     });
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     expect(standin.requestsTo('invite-list')).toHaveLength(3);
   });
 
   test('Twilio answered 500 and no invite is listed: a repeat soon after is refused with 409, not a second invite', async () => {
     const token = supervisor();
     const transfer = newTransfer();
-    standin.script('invite', { status: 500 });
+    standin.script('invite-create', { status: 500 });
 
     expect((await keyedQueueTransfer(token, 'k-500-none', transfer)).status).toBe(502);
     const repeat = await keyedQueueTransfer(token, 'k-500-none', transfer);
 
     expect(repeat).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
     expect(repeat.headers['Retry-After']).toBeDefined();
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     expect(standin.syncDocument(claimedDocumentName())).toBeDefined();
   });
 
   test('the invite got no answer before the deadline: 504 in time, the key kept, and the repeat answers the invite', async () => {
     const token = supervisor();
     const transfer = newTransfer();
-    standin.script('invite', { hang: true });
+    standin.script('invite-create', { hang: true });
 
     const startedAt = Date.now();
     const timedOut = await keyedQueueTransfer(token, 'k-hang', transfer);
@@ -468,11 +468,11 @@ describe('an invite whose outcome is unknown keeps the key', () => {
     expect(standin.syncDocument(claimedDocumentName())).toBeDefined();
     expect(standin.requestsTo('sync-delete')).toHaveLength(0);
 
-    const created = standin.addInvite(transfer.interactionSid, transfer.channelSid, routingOf(standin.requestsTo('invite')[0]));
+    const created = standin.addInvite(transfer.interactionSid, transfer.channelSid, routingOf(standin.requestsTo('invite-create')[0]));
     const repeat = await keyedQueueTransfer(token, 'k-hang', transfer);
     expect(repeat).toMatchObject({ status: 201, body: { inviteSid: created.sid } });
     expect(repeat.headers['Idempotent-Replayed']).toBe('true');
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   }, 20_000);
 });
 
@@ -483,7 +483,7 @@ describe('Sync', () => {
 
     expect(result).toMatchObject({ status: 503, body: { error: { code: 'upstream_unavailable' } } });
     expect(standin.requestsTo('sync-create').length).toBeGreaterThan(1);
-    expect(standin.requestsTo('invite')).toHaveLength(0);
+    expect(standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('failing (500) -> 503, and no invite', async () => {
@@ -491,7 +491,7 @@ describe('Sync', () => {
     const result = await keyedQueueTransfer(supervisor(), 'k-sync500', newTransfer());
 
     expect(result).toMatchObject({ status: 503, body: { error: { code: 'upstream_unavailable' } } });
-    expect(standin.requestsTo('invite')).toHaveLength(0);
+    expect(standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('throttling (429) once is retried, and the transfer is made', async () => {
@@ -500,7 +500,7 @@ describe('Sync', () => {
 
     expect(result.status).toBe(201);
     expect(standin.requestsTo('sync-create')).toHaveLength(2);
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
     expect(standin.syncDocument(claimedDocumentName())).toBeDefined();
   });
 
@@ -547,7 +547,7 @@ describe('TTL', () => {
     expect(afterExpiry.status).toBe(201);
     expect(afterExpiry.headers['Idempotent-Replayed']).toBeUndefined();
     expect(afterExpiry.body.inviteSid).not.toBe(first.body.inviteSid);
-    expect(standin.requestsTo('invite')).toHaveLength(2);
+    expect(standin.requestsTo('invite-create')).toHaveLength(2);
   });
 
   test('a key still within its TTL is replayed even a day later', async () => {
@@ -561,7 +561,7 @@ describe('TTL', () => {
 
     expect(repeat).toMatchObject({ status: 201, body: { inviteSid: first.body.inviteSid } });
     expect(repeat.headers['Idempotent-Replayed']).toBe('true');
-    expect(standin.requestsTo('invite')).toHaveLength(1);
+    expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 });
 
@@ -590,7 +590,7 @@ describe('cost', () => {
     const keyedPhases = phasesOf(standin.requests.splice(0), latencyMs);
 
     expect([unkeyed.status, keyed.status]).toEqual([201, 201]);
-    expect(unkeyedPhases).toEqual([['token-validate'], ['task-fetch'], ['invite']]);
-    expect(keyedPhases).toEqual([['token-validate'], ['sync-create', 'task-fetch'], ['invite']]);
+    expect(unkeyedPhases).toEqual([['token-validate'], ['task-fetch'], ['invite-create']]);
+    expect(keyedPhases).toEqual([['token-validate'], ['sync-create', 'task-fetch'], ['invite-create']]);
   });
 });

@@ -115,7 +115,7 @@ describe('POST /list-transfers', () => {
     expect(
       reads.every((read) => read.path.includes(`/Interactions/${channel.interactionSid}/Channels/${channel.channelSid}/Invites`)),
     ).toBe(true);
-    expect(standin.requestsTo('invite')).toHaveLength(3);
+    expect(standin.requestsTo('invite-create')).toHaveLength(3);
   });
 
   test('a channel without invites lists none', async () => {

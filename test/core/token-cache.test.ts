@@ -82,7 +82,7 @@ describe('one instance, default cache (60 s)', () => {
       clock.advance(5_000);
     }
     expect(validations(functions)).toBe(1);
-    const invites = functions.standin.requestsTo('invite');
+    const invites = functions.standin.requestsTo('invite-create');
     expect(invites).toHaveLength(N);
     for (const invite of invites) expect(invite.routing?.properties.attributes).toMatchObject({ transferredByWorkerSid: workerSid });
     expectNoTokensLogged(functions);
@@ -110,7 +110,7 @@ describe('one instance, default cache (60 s)', () => {
     expectStatus(await transfer(functions, lastCharacterChanged), 401, 'unauthenticated');
     expectStatus(await transfer(functions, first.token + 'x'), 401, 'unauthenticated');
     expect(validations(functions)).toBe(4);
-    expect(functions.standin.requestsTo('invite').map((invite) => invite.routing?.properties.attributes)).toEqual([
+    expect(functions.standin.requestsTo('invite-create').map((invite) => invite.routing?.properties.attributes)).toEqual([
       expect.objectContaining({ transferredByWorkerSid: first.workerSid }),
       expect.objectContaining({ transferredByWorkerSid: second.workerSid }),
     ]);
@@ -131,14 +131,14 @@ describe('one instance, default cache (60 s)', () => {
     expectStatus(await transfer(functions, token), 201);
     expectStatus(await transfer(functions, token, true), 201);
     expect(validations(functions)).toBe(2);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(2);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(2);
   });
 
   test('validator failures are never remembered: 503, then the next transfer validates again', async () => {
     const { token } = newToken(functions.standin);
     functions.standin.script('token-validate', { status: 500 });
     expectStatus(await transfer(functions, token), 503, 'upstream_unavailable');
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
     expectStatus(await transfer(functions, token), 201);
     expectStatus(await transfer(functions, token), 201);
     expect(validations(functions)).toBe(2);
@@ -205,7 +205,7 @@ describe('one instance, TRANSFER_TOKEN_CACHE_SECONDS=0', () => {
     const N = 4;
     for (let index = 0; index < N; index += 1) expectStatus(await transfer(functions, token, index % 2 === 1), 201);
     expect(validations(functions)).toBe(N);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(N);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(N);
     expectNoTokensLogged(functions);
   });
 });

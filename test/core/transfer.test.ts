@@ -18,7 +18,7 @@ function routes(functions: InProcessFunctions): string[] {
 }
 
 function inviteProperties(functions: InProcessFunctions): Record<string, unknown> | undefined {
-  return functions.standin.requestsTo('invite')[0]?.routing?.properties;
+  return functions.standin.requestsTo('invite-create')[0]?.routing?.properties;
 }
 
 /** Seeds the channel with a customer and the given worker as its agent; returns the agent's participant SID. */
@@ -72,7 +72,7 @@ describe('with default workflow, agent queue and task channel set', () => {
 
     expect(answer.status).toBe(201);
     expect(answer.headers['Content-Type']).toMatch(/^application\/json/);
-    const [invite] = functions.standin.requestsTo('invite');
+    const [invite] = functions.standin.requestsTo('invite-create');
     expect(invite?.method).toBe('POST');
     expect(invite?.host).toBe('flex-api.twilio.com');
     expect(invite?.path).toBe(`/v1/Interactions/${sids.interactionSid}/Channels/${sids.channelSid}/Invites`);
@@ -191,7 +191,7 @@ describe('with default workflow, agent queue and task channel set', () => {
     expect(answer.status).toBe(413);
     expect(answer.body.error.code).toBe('payload_too_large');
     expect(fieldsOf(answer.body)).toEqual(['attributes']);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('attributes that are not an object are a 400, not sent', async () => {
@@ -199,7 +199,7 @@ describe('with default workflow, agent queue and task channel set', () => {
     const answer = await functions.call('transfer-to-queue', { form: { Token: token, ...transferSids(), attributes: '[1,2]' } });
     expect(answer.status).toBe(400);
     expect(fieldsOf(answer.body)).toEqual(['attributes']);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test.each([
@@ -211,7 +211,7 @@ describe('with default workflow, agent queue and task channel set', () => {
     { twilioStatus: 500, status: 502, code: 'upstream_error' },
   ])('Twilio answering $twilioStatus to the invite gives $status $code', async ({ twilioStatus, status, code }) => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    functions.standin.script('invite', {
+    functions.standin.script('invite-create', {
       status: twilioStatus,
       body: {
         code: 20000 + twilioStatus,
@@ -225,7 +225,7 @@ describe('with default workflow, agent queue and task channel set', () => {
     expect(answer.body.error.code).toBe(code);
     expect(answer.body.error.twilioCode).toBe(20000 + twilioStatus);
     expect(answer.body.error.moreInfo).toBe('https://www.twilio.com/docs/errors/x');
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
   test('an unknown interaction is a 404 from Twilio passed on as not_found', async () => {
@@ -240,7 +240,7 @@ describe('with default workflow, agent queue and task channel set', () => {
 
   test('error answers carry no stack trace and no credential', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    functions.standin.script('invite', { status: 500 });
+    functions.standin.script('invite-create', { status: 500 });
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids() } });
     expect(answer.status).toBe(502);
     const text = JSON.stringify(answer.body) + JSON.stringify(answer.headers);
@@ -285,7 +285,7 @@ describe('without optional settings', () => {
     const refused = await functions.call('transfer-to-queue', { form: { Token: token, ...transferSids(), timeout: '1209601' } });
     expect(refused.status).toBe(400);
     expect(fieldsOf(refused.body)).toEqual(['timeout']);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(1);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
   });
 });
 
@@ -298,7 +298,7 @@ describe('with a workflow allow-list', () => {
     const refused = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), workflowSid: newSid('WW') } });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('forbidden');
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
 
     const accepted = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), workflowSid: allowed } });
     expect(accepted.status).toBe(201);
@@ -423,7 +423,7 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
       expect(answer.body.error.code).toBe('not_found');
       expect(answer.body.error.details).toEqual([{ field: 'taskSid', message: expect.stringContaining(taskSid) }]);
       expect(functions.standin.requestsTo('task-fetch')[0]?.path).toBe(`/v1/Workspaces/${TEST_WORKSPACE_SID}/Tasks/${taskSid}`);
-      expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+      expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
       expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
     }
   });
@@ -437,7 +437,7 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
     });
     expect(answer.status).toBe(400);
     expect(fieldsOf(answer.body)).toEqual(['queueSid']);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 });
 
@@ -523,7 +523,7 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
       expect(answer.body.error.code).toBe('forbidden');
       expect(answer.body.error.message).toMatch(/not an agent participant/);
     }
-    expect(functions.standin.requestsTo('invite')).toHaveLength(0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
     expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
   });
 
@@ -549,7 +549,7 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
     });
     expect(answer.status).toBe(201);
     expect(answer.body.participantClosed).toBe(true);
-    expect(routes(functions)).toEqual(['token-validate', 'participant-list', 'invite', 'participant-update']);
+    expect(routes(functions)).toEqual(['token-validate', 'participant-list', 'invite-create', 'participant-update']);
   });
 
   test.each([[['supervisor']], [['admin']], [['agent', 'supervisor']]])(
@@ -595,7 +595,7 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
         headers: { Authorization: 'Basic ' + Buffer.from('studio:a long enough password').toString('base64') },
       });
       expect(basic.status).toBe(201);
-      expect(routes(functions)).toEqual(['invite', 'participant-update', 'invite']);
+      expect(routes(functions)).toEqual(['invite-create', 'participant-update', 'invite-create']);
     } finally {
       delete functions.settings.TRANSFER_BASIC_AUTH_USER;
       delete functions.settings.TRANSFER_BASIC_AUTH_PASSWORD;
@@ -619,7 +619,7 @@ describe('TRANSFER_UNRESTRICTED_ROLES names the unrestricted roles', () => {
     ]);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids } });
     expect(answer.status).toBe(status);
-    expect(functions.standin.requestsTo('invite')).toHaveLength(status === 201 ? 1 : 0);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(status === 201 ? 1 : 0);
   });
 });
 
@@ -640,7 +640,7 @@ describe('TRANSFER_REQUIRE_PARTICIPANT=false', () => {
     });
     expect(cold.status).toBe(201);
     expect(cold.body.participantClosed).toBe(true);
-    expect(routes(functions)).toEqual(['token-validate', 'invite', 'invite', 'participant-update']);
+    expect(routes(functions)).toEqual(['token-validate', 'invite-create', 'invite-create', 'participant-update']);
   });
 });
 

@@ -127,7 +127,7 @@ describe.each([
         assignment_status: 'pending',
         attributes: JSON.stringify(routing(1).properties.attributes),
       });
-      expect(standin.requestsTo('invite')[0]?.routing).toEqual(routing(1));
+      expect(standin.requestsTo('invite-create')[0]?.routing).toEqual(routing(1));
     });
 
     test('list answers every invite of the channel, oldest first, attributes as a JSON string, in pages', async () => {

@@ -47,7 +47,7 @@ test('a warm queue transfer with the original task: 201, and Twilio got the Rout
     transferType: 'warm',
     participantClosed: false,
   });
-  const invites = harness.standin.requestsTo('invite');
+  const invites = harness.standin.requestsTo('invite-create');
   expect(invites).toHaveLength(1);
   expect(invites[0]?.path).toBe(`/v1/Interactions/${channel.interactionSid}/Channels/${channel.channelSid}/Invites`);
   expect(invites[0]?.routing?.properties).toEqual({
@@ -98,8 +98,8 @@ test('a cold agent transfer: 201, the invite first, then the transferring partic
   });
   const routes = harness.standin.requests
     .map((request) => request.route)
-    .filter((route) => route === 'invite' || route === 'participant-update');
-  expect(routes).toEqual(['invite', 'participant-update']);
+    .filter((route) => route === 'invite-create' || route === 'participant-update');
+  expect(routes).toEqual(['invite-create', 'participant-update']);
   const closed = harness.standin.requestsTo('participant-update')[0];
   expect(closed?.path).toContain(`/Participants/${ownParticipant}`);
   expect(closed?.form.Status).toBe('closed');
@@ -167,7 +167,7 @@ test('a repeat with the same Idempotency-Key answers the first invite, replayed,
   expectRequestId(repeat);
   expect(repeat.headers.get('idempotent-replayed')).toBe('true');
   expect(repeat.json.inviteSid).toBe(first.json.inviteSid);
-  expect(harness.standin.requestsTo('invite')).toHaveLength(1);
+  expect(harness.standin.requestsTo('invite-create')).toHaveLength(1);
   expect(first.headers.get('x-request-id')).not.toBe(repeat.headers.get('x-request-id'));
 });
 
@@ -184,7 +184,7 @@ test('a task that is not in the workspace -> 404 naming taskSid, and no invite',
   expect(result.status).toBe(404);
   expect(result.json.error).toMatchObject({ code: 'not_found', details: [expect.objectContaining({ field: 'taskSid' })] });
   expect(harness.standin.requestsTo('task-fetch')).toHaveLength(1);
-  expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+  expect(harness.standin.requestsTo('invite-create')).toHaveLength(0);
 });
 
 test('a plain agent transferring a conversation that is not theirs -> 403, and nothing is created or closed', async () => {
@@ -203,7 +203,7 @@ test('a plain agent transferring a conversation that is not theirs -> 403, and n
 
   expect(result.status).toBe(403);
   expect(result.json.error.code).toBe('forbidden');
-  expect(harness.standin.requestsTo('invite')).toHaveLength(0);
+  expect(harness.standin.requestsTo('invite-create')).toHaveLength(0);
   expect(harness.standin.requestsTo('participant-update')).toHaveLength(0);
 });
 

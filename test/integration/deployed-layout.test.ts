@@ -17,6 +17,7 @@ import {
 } from '../support/functions-server';
 import { newSid, TwilioStandin } from '../../dev/twilio-standin';
 import { grantAgentToken } from '../support/in-process';
+import { FUNCTION_NAMES, type FunctionName } from '../../src/registry';
 
 const DIST_FUNCTIONS = join(PROJECT_ROOT, 'dist', 'functions');
 
@@ -33,8 +34,6 @@ interface RunnerOutput {
   /** How often the functions called context.getTwilioClient(). */
   twilioClientCalls: number;
 }
-
-type FunctionName = 'transfer-to-agent' | 'transfer-to-queue' | 'list-transfers' | 'cancel-transfer';
 
 /** Runs the deployed-layout runner in a child process (asynchronously: the stand-in lives in this process). */
 async function runDeployed(
@@ -130,7 +129,7 @@ describe('the built functions in a deployed layout', () => {
 
       // What Twilio saw: the functions' own client, with this function's credentials, never the runtime's.
       expect(twilioClientCalls).toBe(0);
-      const invites = standin.requestsTo('invite');
+      const invites = standin.requestsTo('invite-create');
       expect(invites.map((invite) => invite.routing?.properties.workspace_sid)).toEqual([
         TEST_WORKSPACE_SID,
         TEST_WORKSPACE_SID,
@@ -149,7 +148,7 @@ describe('the built functions in a deployed layout', () => {
     const dependencies = Object.keys(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).dependencies as object);
     const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
     const files = readdirSync(DIST_FUNCTIONS).filter((file) => file.endsWith('.js'));
-    expect(files.sort()).toEqual(['cancel-transfer.js', 'list-transfers.js', 'transfer-to-agent.js', 'transfer-to-queue.js']);
+    expect(files.sort()).toEqual(FUNCTION_NAMES.map((name) => `${name}.js`).sort());
     for (const file of files) {
       const source = readFileSync(join(DIST_FUNCTIONS, file), 'utf8');
       const required = [...source.matchAll(/require\(["']([^"']+)["']\)/g)].map((match) => match[1] as string);

@@ -6,14 +6,11 @@
  */
 import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
-import type { Dependencies, RequestLogEntry } from '../../src/core/context';
-import type { CoreHandler } from '../../src/core/engine';
-import { runRequest } from '../../src/core/engine';
+import type { RequestLogEntry } from '../../src/core/context';
 import { FlexTokenVerifier, type FlexTokenVerifierOptions } from '../../src/core/flex-token';
-import { cancelTransferHandler, listTransfersHandler } from '../../src/core/pending-transfers';
-import { transferHandler } from '../../src/core/transfer';
-import { finalResponse } from '../../src/http/answer';
-import { readIncomingRequest } from '../../src/http/incoming';
+import type { FunctionName } from '../../src/registry';
+import { buildDependencies } from '../../src/runtime/dependencies';
+import { serveEvent } from '../../src/runtime/serve';
 import { standinSender } from '../../dev/standin-sender';
 import { newSid, TwilioStandin } from '../../dev/twilio-standin';
 import { PROJECT_ROOT, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from './functions-server';
@@ -23,14 +20,7 @@ const { constructHeaders } = require(join(PROJECT_ROOT, 'node_modules/@twilio/ru
   constructHeaders: (rawHeaders: string[]) => Record<string, string | string[]>;
 };
 
-export type FunctionName = 'transfer-to-agent' | 'transfer-to-queue' | 'list-transfers' | 'cancel-transfer';
-
-export const CORE_HANDLERS: Record<FunctionName, CoreHandler> = {
-  'transfer-to-agent': transferHandler('transfer-to-agent', 'worker'),
-  'transfer-to-queue': transferHandler('transfer-to-queue', 'queue'),
-  'list-transfers': listTransfersHandler,
-  'cancel-transfer': cancelTransferHandler,
-};
+export type { FunctionName } from '../../src/registry';
 
 /** The domain twilio-run would report; Twilio signatures are computed against it. */
 export const IN_PROCESS_DOMAIN = 'localhost:3001';
@@ -115,24 +105,19 @@ export function inProcessFunctions(options: { settings?: Record<string, string |
       clockOffsetMs += ms;
     },
     async callEvent(name, event) {
-      const incoming = readIncomingRequest({ event, domainName: IN_PROCESS_DOMAIN, path: `/${name}` });
-      const env = functions.settings;
       let logged: RequestLogEntry | undefined;
-      const deps: Dependencies = {
-        env,
+      const deps = buildDependencies(functions.settings, {
         newSender: () => standinSender(standin),
         verifier,
         now,
-        random: Math.random,
         newRequestId: () => newSid('RQ'),
         log: (entry) => {
           logged = entry;
           functions.logs.push(entry);
         },
-      };
-      const outcome = await runRequest({ functionName: name, incoming, deps, handler: CORE_HANDLERS[name] });
-      const final = finalResponse({ outcome, incoming, env });
-      return { status: final.status, headers: final.headers, body: final.body, log: logged as RequestLogEntry };
+      });
+      const answer = await serveEvent({ functionName: name, event, domainName: IN_PROCESS_DOMAIN, path: `/${name}`, deps });
+      return { status: answer.status, headers: answer.headers, body: answer.body, log: logged as RequestLogEntry };
     },
     call: (name, request) => functions.callEvent(name, runtimeEvent(request)),
   };

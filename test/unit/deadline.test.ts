@@ -50,7 +50,7 @@ describe('withTimeout', () => {
 
   test('passes on the result of work that finishes in time', async () => {
     const work = new Promise<string>((resolve) => setTimeout(() => resolve('invite created'), 100));
-    const onTimeout = jest.fn(() => new UpstreamTimeoutError('invite'));
+    const onTimeout = jest.fn(() => new UpstreamTimeoutError('invite-create'));
     const guarded = withTimeout(work, 1000, onTimeout);
     await jest.advanceTimersByTimeAsync(100);
     await expect(guarded).resolves.toBe('invite created');
@@ -60,12 +60,12 @@ describe('withTimeout', () => {
 
   test('passes on the failure of work that fails in time', async () => {
     const failure = new Error('Twilio said 404');
-    const guarded = withTimeout(Promise.reject(failure), 1000, () => new UpstreamTimeoutError('invite'));
+    const guarded = withTimeout(Promise.reject(failure), 1000, () => new UpstreamTimeoutError('invite-create'));
     await expect(guarded).rejects.toBe(failure);
   });
 
   test('rejects with the timeout error once the time is up, not before', async () => {
-    const timeoutError = new UpstreamTimeoutError('invite');
+    const timeoutError = new UpstreamTimeoutError('invite-create');
     const guarded = withTimeout(new Promise<never>(() => undefined), 1000, () => timeoutError);
     let settled: unknown = 'pending';
     guarded.then(
@@ -80,7 +80,7 @@ describe('withTimeout', () => {
 
   test('a budget already spent (0 or negative) times out at once', async () => {
     for (const ms of [0, -50]) {
-      const guarded = withTimeout(new Promise<never>(() => undefined), ms, () => new UpstreamTimeoutError('invite'));
+      const guarded = withTimeout(new Promise<never>(() => undefined), ms, () => new UpstreamTimeoutError('invite-create'));
       const outcome = expect(guarded).rejects.toBeInstanceOf(UpstreamTimeoutError);
       await jest.advanceTimersByTimeAsync(0);
       await outcome;
@@ -88,7 +88,7 @@ describe('withTimeout', () => {
   });
 
   test('leaves no timer behind once the work has settled', async () => {
-    const guarded = withTimeout(Promise.resolve('done'), 5000, () => new UpstreamTimeoutError('invite'));
+    const guarded = withTimeout(Promise.resolve('done'), 5000, () => new UpstreamTimeoutError('invite-create'));
     await expect(guarded).resolves.toBe('done');
     expect(jest.getTimerCount()).toBe(0);
   });

@@ -166,7 +166,7 @@ describe('FlexTokenVerifier: rejections are remembered briefly', () => {
 
   test('a failure to validate (Twilio unreachable) is not remembered as a rejection', async () => {
     const { verify, validations, answerWith, clock } = setUp();
-    answerWith(() => Promise.reject(new UpstreamUnavailableError('token-validation')));
+    answerWith(() => Promise.reject(new UpstreamUnavailableError('token-validate')));
     expect(await failureOf(verify(flexToken()))).toBeInstanceOf(UpstreamUnavailableError);
     answerWith(() => Promise.resolve({ workerSid: sid('WK', 3), roles: ['agent'], expiresAtMs: clock.nowMs + HOUR_MS }));
     await expect(verify(flexToken())).resolves.toMatchObject({ workerSid: sid('WK', 3) });
@@ -249,7 +249,7 @@ describe('FlexTokenVerifier: validations per second are bounded', () => {
     clock.nowMs += 20; // still within the same second
     const thrown = await failureOf(verify(flexToken(VALIDATIONS_PER_SECOND + 1)));
     expect(thrown).toBeInstanceOf(UpstreamUnavailableError);
-    expect(thrown).toMatchObject({ operation: 'token-validation', retryAfterSeconds: 1 });
+    expect(thrown).toMatchObject({ operation: 'token-validate', retryAfterSeconds: 1 });
     const answer = failureToHttp(asFailure(thrown));
     expect(answer.status).toBe(503);
     expect(answer.headers['Retry-After']).toBe('1');

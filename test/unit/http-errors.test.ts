@@ -20,12 +20,13 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../src/errors';
+import { withConsequences } from '../../src/core/consequences';
 import { type ErrorCode, failureToHttp } from '../../src/http/errors';
 import { requiredEnv } from './fixtures';
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/20001';
 
-function twilioAnswer(status: number, retryAfterSeconds?: number, operation: UpstreamOperation = 'invite'): TwilioApiError {
+function twilioAnswer(status: number, retryAfterSeconds?: number, operation: UpstreamOperation = 'invite-create'): TwilioApiError {
   return new TwilioApiError({
     operation,
     status,
@@ -49,10 +50,10 @@ const EVERY_KIND: Record<Failure['kind'], [Failure, number, ErrorCode]> = {
   conflict: [new ConflictError({ message: 'still in progress', retryAfterSeconds: 1 }), 409, 'conflict'],
   'idempotency-key-reused': [new IdempotencyKeyReusedError(), 422, 'idempotency_key_reused'],
   'twilio-api': [twilioAnswer(400), 422, 'upstream_rejected'],
-  'upstream-unavailable': [new UpstreamUnavailableError('invite'), 503, 'upstream_unavailable'],
-  'upstream-connection-lost': [new UpstreamConnectionLostError('invite'), 502, 'upstream_error'],
-  'upstream-malformed-answer': [new UpstreamMalformedAnswerError('invite', { detail: 'not JSON' }), 502, 'upstream_error'],
-  'upstream-timeout': [new UpstreamTimeoutError('invite'), 504, 'upstream_timeout'],
+  'upstream-unavailable': [new UpstreamUnavailableError('invite-create'), 503, 'upstream_unavailable'],
+  'upstream-connection-lost': [new UpstreamConnectionLostError('invite-create'), 502, 'upstream_error'],
+  'upstream-malformed-answer': [new UpstreamMalformedAnswerError('invite-create', { detail: 'not JSON' }), 502, 'upstream_error'],
+  'upstream-timeout': [new UpstreamTimeoutError('invite-create'), 504, 'upstream_timeout'],
   internal: [new InternalError({ cause: new TypeError('x is undefined') }), 500, 'internal_error'],
 };
 
@@ -67,19 +68,19 @@ describe('failureToHttp: status and code for each failure', () => {
 
   test('every failure class carries its own name and keeps what caused it', () => {
     const cause = new Error('socket hang up');
-    const failure = new UpstreamConnectionLostError('invite', { cause });
+    const failure = new UpstreamConnectionLostError('invite-create', { cause });
     expect(failure.name).toBe('UpstreamConnectionLostError');
     expect(failure.cause).toBe(cause);
     for (const [instance] of Object.values(EVERY_KIND)) expect(instance.name).toBe(instance.constructor.name);
   });
 
   test.each<[string, Failure, number, string]>([
-    ['validator unreachable', new UpstreamUnavailableError('token-validation'), 503, 'upstream_unavailable'],
-    ['validator timed out', new UpstreamTimeoutError('token-validation'), 504, 'upstream_timeout'],
+    ['validator unreachable', new UpstreamUnavailableError('token-validate'), 503, 'upstream_unavailable'],
+    ['validator timed out', new UpstreamTimeoutError('token-validate'), 504, 'upstream_timeout'],
     ['Twilio unreachable for the task fetch', new UpstreamUnavailableError('task-fetch'), 503, 'upstream_unavailable'],
-    ['Sync unreachable', new UpstreamUnavailableError('idempotency-claim'), 503, 'upstream_unavailable'],
+    ['Sync unreachable', new UpstreamUnavailableError('sync-create'), 503, 'upstream_unavailable'],
     ['Twilio 404', twilioAnswer(404), 404, 'not_found'],
-    ['Twilio 404 on participant lookup', twilioAnswer(404, undefined, 'participant-lookup'), 404, 'not_found'],
+    ['Twilio 404 on participant lookup', twilioAnswer(404, undefined, 'participant-list'), 404, 'not_found'],
     ['Twilio 409', twilioAnswer(409), 409, 'conflict'],
     ['Twilio 429', twilioAnswer(429, 2), 429, 'rate_limited'],
     ['Twilio 400', twilioAnswer(400), 422, 'upstream_rejected'],
@@ -88,7 +89,7 @@ describe('failureToHttp: status and code for each failure', () => {
     ['Twilio 422', twilioAnswer(422), 422, 'upstream_rejected'],
     ['Twilio 401 (own credentials)', twilioAnswer(401), 502, 'upstream_error'],
     ['Twilio 403 (own credentials)', twilioAnswer(403), 502, 'upstream_error'],
-    ['Twilio 401 to the token validation (own credentials)', twilioAnswer(401, undefined, 'token-validation'), 502, 'upstream_error'],
+    ['Twilio 401 to the token validation (own credentials)', twilioAnswer(401, undefined, 'token-validate'), 502, 'upstream_error'],
     ['Twilio 500', twilioAnswer(500), 502, 'upstream_error'],
     ['Twilio 502', twilioAnswer(502), 502, 'upstream_error'],
     ['Twilio 503 after retries', twilioAnswer(503), 502, 'upstream_error'],
@@ -101,7 +102,7 @@ describe('failureToHttp: status and code for each failure', () => {
 
   test('Twilio refusing the function’s own credentials is never reported as the caller’s 401/403', () => {
     for (const status of [401, 403]) {
-      for (const operation of ['participant-lookup', 'invite', 'participant-close', 'task-fetch', 'idempotency-claim'] as const) {
+      for (const operation of ['participant-list', 'invite-create', 'participant-update', 'task-fetch', 'sync-create'] as const) {
         const answer = failureToHttp(twilioAnswer(status, undefined, operation));
         expect(answer.status).toBe(502);
         expect(answer.body.error.message).toMatch(/ACCOUNT_SID and AUTH_TOKEN/);
@@ -112,57 +113,67 @@ describe('failureToHttp: status and code for each failure', () => {
 
 describe('failureToHttp: what the caller is told about Twilio’s state', () => {
   test.each<[string, Failure]>([
-    ['the connection broke', new UpstreamConnectionLostError('invite')],
+    ['the connection broke', new UpstreamConnectionLostError('invite-create')],
     [
       'the answer was not understood',
-      new UpstreamMalformedAnswerError('invite', { detail: 'a success status with a body that is not the resource' }),
+      new UpstreamMalformedAnswerError('invite-create', { detail: 'a success status with a body that is not the resource' }),
     ],
-    ['no answer in time', new UpstreamTimeoutError('invite')],
+    ['no answer in time', new UpstreamTimeoutError('invite-create')],
     ['Twilio answered 500', twilioAnswer(500)],
     ['Twilio answered 504', twilioAnswer(504)],
   ])('invite, %s: the invite may have been created, and the way to find out is said', (_label, failure) => {
-    const message = failureToHttp(failure).body.error.message;
+    const message = failureToHttp(withConsequences(failure)).body.error.message;
     expect(message).toContain('may have been created');
     expect(message).toContain('Idempotency-Key');
   });
 
   test.each<[string, Failure]>([
-    ['unreachable (nothing was sent)', new UpstreamUnavailableError('invite')],
+    ['unreachable (nothing was sent)', new UpstreamUnavailableError('invite-create')],
     ['rate limited', twilioAnswer(429)],
     ['503 after retries (Twilio did not act)', twilioAnswer(503)],
     ['rejected', twilioAnswer(400)],
   ])('invite %s: never says it may have been created', (_label, failure) => {
-    expect(failureToHttp(failure).body.error.message).not.toContain('may have been created');
+    expect(failureToHttp(withConsequences(failure)).body.error.message).not.toContain('may have been created');
   });
 
   test.each<[string, Failure]>([
     ['the task fetch timed out', new UpstreamTimeoutError('task-fetch')],
-    ['the participant list was not understood', new UpstreamMalformedAnswerError('participant-lookup', { detail: 'not JSON' })],
-    ['the Sync claim connection broke', new UpstreamConnectionLostError('idempotency-claim')],
+    ['the participant list was not understood', new UpstreamMalformedAnswerError('participant-list', { detail: 'not JSON' })],
+    ['the Sync claim connection broke', new UpstreamConnectionLostError('sync-create')],
   ])('a read before the invite failed (%s): nothing was created', (_label, failure) => {
-    const message = failureToHttp(failure).body.error.message;
+    const message = failureToHttp(withConsequences(failure)).body.error.message;
     expect(message).toContain('Nothing was created');
     expect(message).not.toContain('may have been created');
   });
 
   test('the participant close failing: the invite stands', () => {
-    expect(failureToHttp(new UpstreamTimeoutError('participant-close')).body.error.message).toContain('The invite was created');
+    expect(failureToHttp(withConsequences(new UpstreamTimeoutError('participant-update'))).body.error.message).toContain(
+      'The invite was created',
+    );
   });
 
   test('recording the result failing after the invite: the transfer was made', () => {
-    const message = failureToHttp(new UpstreamTimeoutError('idempotency-record')).body.error.message;
+    const message = failureToHttp(withConsequences(new UpstreamTimeoutError('sync-update'))).body.error.message;
     expect(message).toContain('The transfer was made');
     expect(message).not.toContain('Nothing was created');
   });
 
   test('a task cancel whose outcome is unknown says the transfer may have been canceled', () => {
-    expect(failureToHttp(new UpstreamConnectionLostError('task-cancel')).body.error.message).toMatch(/may have been canceled/);
-    expect(failureToHttp(new UpstreamUnavailableError('task-cancel')).body.error.message).toContain('Nothing was canceled');
+    expect(failureToHttp(withConsequences(new UpstreamConnectionLostError('task-update'))).body.error.message).toMatch(
+      /may have been canceled/,
+    );
+    expect(failureToHttp(withConsequences(new UpstreamUnavailableError('task-update'))).body.error.message).toContain(
+      'Nothing was canceled',
+    );
   });
 
   test('the token validator unreachable or slow: the Flex token could not be validated', () => {
-    expect(failureToHttp(new UpstreamUnavailableError('token-validation')).body.error.message).toMatch(/Flex token could not be validated/);
-    expect(failureToHttp(new UpstreamTimeoutError('token-validation')).body.error.message).toMatch(/Flex token could not be validated/);
+    expect(failureToHttp(withConsequences(new UpstreamUnavailableError('token-validate'))).body.error.message).toMatch(
+      /Flex token could not be validated/,
+    );
+    expect(failureToHttp(withConsequences(new UpstreamTimeoutError('token-validate'))).body.error.message).toMatch(
+      /Flex token could not be validated/,
+    );
   });
 });
 
@@ -205,9 +216,9 @@ describe('failureToHttp: Retry-After', () => {
   });
 
   test.each([
-    ['the validation bound of this instance', new UpstreamUnavailableError('token-validation', { retryAfterSeconds: 1 }), '1'],
-    ['Twilio asked for 4 s', new UpstreamUnavailableError('invite', { retryAfterSeconds: 4 }), '4'],
-    ['a fraction is rounded up', new UpstreamUnavailableError('idempotency-claim', { retryAfterSeconds: 0.2 }), '1'],
+    ['the validation bound of this instance', new UpstreamUnavailableError('token-validate', { retryAfterSeconds: 1 }), '1'],
+    ['Twilio asked for 4 s', new UpstreamUnavailableError('invite-create', { retryAfterSeconds: 4 }), '4'],
+    ['a fraction is rounded up', new UpstreamUnavailableError('sync-create', { retryAfterSeconds: 0.2 }), '1'],
   ])('503 carries Retry-After when known (%s)', (_label, failure, header) => {
     const answer = failureToHttp(failure);
     expect(answer.status).toBe(503);
@@ -215,7 +226,7 @@ describe('failureToHttp: Retry-After', () => {
   });
 
   test('503 without a known delay carries no Retry-After', () => {
-    expect(failureToHttp(new UpstreamUnavailableError('invite')).headers).not.toHaveProperty('Retry-After');
+    expect(failureToHttp(new UpstreamUnavailableError('invite-create')).headers).not.toHaveProperty('Retry-After');
   });
 
   test('409 while the same Idempotency-Key is in progress carries Retry-After', () => {
@@ -259,7 +270,7 @@ describe('failureToHttp: details and Twilio fields', () => {
   });
 
   test('422 without a Twilio code carries no invented twilioCode/moreInfo', () => {
-    const error = failureToHttp(new TwilioApiError({ operation: 'invite', status: 400 })).body.error;
+    const error = failureToHttp(new TwilioApiError({ operation: 'invite-create', status: 400 })).body.error;
     expect(error.code).toBe('upstream_rejected');
     expect(error.twilioCode).toBeUndefined();
     expect(error.moreInfo).toBeUndefined();

@@ -174,7 +174,7 @@ describe('idempotencyKey: what is stored', () => {
 });
 
 describe('twilioDidNotAct: when a failed first attempt frees its key', () => {
-  const twilio = (status: number) => new TwilioApiError({ operation: 'invite', status });
+  const twilio = (status: number) => new TwilioApiError({ operation: 'invite-create', status });
 
   test.each<[string, Failure]>([
     ['Twilio refused the invite (400)', twilio(400)],
@@ -182,7 +182,7 @@ describe('twilioDidNotAct: when a failed first attempt frees its key', () => {
     ['Twilio reported a conflict (409)', twilio(409)],
     ['Twilio rate-limited it (429)', twilio(429)],
     ['Twilio was unavailable (503)', twilio(503)],
-    ['Twilio could not be reached', new UpstreamUnavailableError('invite')],
+    ['Twilio could not be reached', new UpstreamUnavailableError('invite-create')],
     ['a check refused the request', new InvalidRequestError([])],
     ['the caller was not allowed', new ForbiddenError('no')],
     ['the caller was not authenticated', new UnauthenticatedError('no credential')],
@@ -195,9 +195,9 @@ describe('twilioDidNotAct: when a failed first attempt frees its key', () => {
     ['Twilio failed (500)', twilio(500)],
     ['a bad gateway (502)', twilio(502)],
     ['a gateway timeout (504)', twilio(504)],
-    ['no answer in time', new UpstreamTimeoutError('invite')],
-    ['the connection broke', new UpstreamConnectionLostError('invite')],
-    ['an answer not understood', new UpstreamMalformedAnswerError('invite', { detail: 'not JSON' })],
+    ['no answer in time', new UpstreamTimeoutError('invite-create')],
+    ['the connection broke', new UpstreamConnectionLostError('invite-create')],
+    ['an answer not understood', new UpstreamMalformedAnswerError('invite-create', { detail: 'not JSON' })],
     ['a defect of ours', new InternalError({ cause: new Error('bug') })],
   ])('kept (the invite may exist): %s', (_label, failure) => {
     expect(twilioDidNotAct(failure)).toBe(false);

@@ -1,6 +1,7 @@
 import { asFailure } from '../../src/errors';
 import { failureToHttp } from '../../src/http/errors';
-import { checkIncoming, type IncomingRequest, readHeader, readIncomingRequest, singleHeader } from '../../src/http/incoming';
+import { readHeader, singleHeader } from '../../src/core/request';
+import { checkIncoming, type IncomingRequest, readIncomingRequest } from '../../src/http/incoming';
 import { runtimeEvent as eventAsTheRuntimeBuildsIt } from '../support/in-process';
 import { sid } from './fixtures';
 

@@ -5,9 +5,9 @@ const PLENTY_MS = 8000;
 const answered = (status: number, retryAfterSeconds?: number): AttemptOutcome => ({ kind: 'answered', status, retryAfterSeconds });
 const midJitter = () => 0.5;
 
-/** The wait before the next attempt, for a call that may change something in Twilio unless `changesNothing`. */
-function delayFor(outcome: AttemptOutcome, attemptsMade: number, remainingMs: number, random: () => number, changesNothing?: boolean) {
-  return retryDelayMs({ outcome, attemptsMade, remainingMs, random, changesNothing });
+/** The wait before the next attempt, for a call that may change something in Twilio unless `safeToRepeat`. */
+function delayFor(outcome: AttemptOutcome, attemptsMade: number, remainingMs: number, random: () => number, safeToRepeat?: boolean) {
+  return retryDelayMs({ outcome, attemptsMade, remainingMs, random, safeToRepeat });
 }
 
 describe('retryDelayMs: what is retried', () => {
@@ -117,8 +117,8 @@ describe('retryDelayMs: when', () => {
         fc.integer({ min: 0, max: 9000 }),
         fc.double({ min: 0, max: 0.9999, noNaN: true }),
         fc.boolean(),
-        (attempt, attemptsMade, remainingMs, random, changesNothing) => {
-          const delay = delayFor(attempt, attemptsMade, remainingMs, () => random, changesNothing);
+        (attempt, attemptsMade, remainingMs, random, safeToRepeat) => {
+          const delay = delayFor(attempt, attemptsMade, remainingMs, () => random, safeToRepeat);
           if (delay === undefined) return;
           expect(delay).toBeGreaterThanOrEqual(0);
           expect(delay).toBeLessThan(remainingMs);

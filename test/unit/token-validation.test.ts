@@ -87,7 +87,7 @@ describe('validateToken: no verdict', () => {
   test('Twilio refusing the function’s own credentials -> TwilioApiError, answered 502', async () => {
     const thrown = await refusal(transport({ authToken: 'ffffffffffffffffffffffffffffffff' }));
     expect(thrown).toBeInstanceOf(TwilioApiError);
-    expect(thrown).toMatchObject({ operation: 'token-validation', status: 401, twilioCode: 20003 });
+    expect(thrown).toMatchObject({ operation: 'token-validate', status: 401, twilioCode: 20003 });
     expect(answerTo(thrown)).toEqual({ status: 502, code: 'upstream_error' });
     expect(standin.requestsTo('token-validate')).toHaveLength(1);
   });
