@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.dist-*/', 'coverage/', 'node_modules/', 'bench/results/'] },
+  { ignores: ['dist/', '.dist-*/', 'coverage/', 'node_modules/', 'bench/results/', 'flex-plugin/build/', 'flex-plugin/coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,8 +1,10 @@
 /**
  * Sample data for the local sandbox (`npm start` without a Twilio account):
- * two conversations in progress, the workers, queues and workflow they use,
- * and Flex tokens for a demo agent and a supervisor. SIDs and tokens are fixed,
- * so commands printed for one run work in the next.
+ * the workspace, two conversations in progress, the workers, queues and the
+ * transfer workflow they use, and Flex tokens for a demo agent and a
+ * supervisor. SIDs and tokens are fixed, so commands printed for one run work
+ * in the next. `simulateSandboxAgents` lets a simulated agent accept every
+ * transfer a few seconds after its invite.
  */
 import { createHash } from 'node:crypto';
 import type { TwilioStandin } from './twilio-standin';
@@ -37,7 +39,9 @@ export interface SandboxConversation {
 
 export interface SandboxData {
   accountSid: string;
+  /** Its EventCallbackUrl is left unset: whoever starts the sandbox points it at the functions' /transfer-events. */
   workspaceSid: string;
+  /** Known-agent routing first (`known_worker_sid: "task.transferTargetSid"`), then the queues (see transferWorkflowConfiguration). */
   workflow: { sid: string; friendlyName: string };
   /** [support, billing] */
   queues: readonly [SandboxQueue, SandboxQueue];
@@ -51,6 +55,47 @@ export interface SandboxData {
     /** Worker 2, roles ['supervisor']. */
     supervisor: string;
   };
+}
+
+/** How long the sandbox's simulated agent takes to accept a transfer. */
+export const SANDBOX_ACCEPT_AFTER_MS = 3_000;
+
+/**
+ * A transfer workflow's configuration (TaskRouter's `task_routing`): an agent transfer goes first to the known agent
+ * (`known_worker_sid: "task.transferTargetSid"`), then, when that agent declines or does not answer, to
+ * `agentQueueSid` without the agents already in the conversation; a queue transfer goes to its queue, first without
+ * those agents. The shape of examples/taskrouter/transfer-workflow.json.
+ */
+export function transferWorkflowConfiguration(agentQueueSid: string, queueSids: readonly string[] = []): object {
+  const notInConversation = 'worker.sid NOT IN task.workerSidsInConversation';
+  return {
+    task_routing: {
+      filters: [
+        {
+          filter_friendly_name: 'Transfer to a known agent',
+          expression: "transferTargetType == 'worker'",
+          targets: [
+            { queue: agentQueueSid, known_worker_sid: 'task.transferTargetSid', timeout: 30 },
+            { queue: agentQueueSid, expression: notInConversation },
+          ],
+        },
+        ...queueSids.map((queueSid) => ({
+          filter_friendly_name: `Transfer to queue ${queueSid}`,
+          expression: `transferTargetType == 'queue' AND transferTargetSid == '${queueSid}'`,
+          targets: [{ queue: queueSid, expression: notInConversation, timeout: 120 }, { queue: queueSid }],
+        })),
+      ],
+      default_filter: { queue: agentQueueSid },
+    },
+  };
+}
+
+/**
+ * The sandbox's simulated agents: `afterMs` after each invite, its task is reserved to the worker the workflow
+ * targets and accepted (the worker joins the conversation and TaskRouter's events go to the workspace's callback).
+ */
+export function simulateSandboxAgents(standin: TwilioStandin, afterMs: number = SANDBOX_ACCEPT_AFTER_MS): void {
+  standin.autoAccept = { afterMs };
 }
 
 /** A fixed SID: the prefix and `n` in 32 hex digits. */
@@ -78,13 +123,20 @@ export function seedSandbox(standin: TwilioStandin, options: SandboxOptions): Sa
   const { workspaceSid } = options;
   const inWorkspace = <T extends { sid: string; friendlyName: string }>(resource: T) => ({ ...resource, workspaceSid });
 
-  const workflow = { sid: sandboxSid('WW', 1), friendlyName: 'Assign to Anyone' };
-  standin.addWorkflow(inWorkspace(workflow));
+  standin.addWorkspace({ sid: workspaceSid, friendlyName: 'Flex Task Assignment (sandbox)' });
   const queues = [
     { sid: sandboxSid('WQ', 1), friendlyName: 'Support' },
     { sid: sandboxSid('WQ', 2), friendlyName: 'Billing' },
   ] as const;
   for (const queue of queues) standin.addQueue(inWorkspace(queue));
+  const workflow = { sid: sandboxSid('WW', 1), friendlyName: 'Transfers' };
+  standin.addWorkflow({
+    ...inWorkspace(workflow),
+    configuration: transferWorkflowConfiguration(
+      queues[0].sid,
+      queues.map((queue) => queue.sid),
+    ),
+  });
   const workers = [
     { sid: sandboxSid('WK', 1), friendlyName: 'Alice (demo agent)' },
     { sid: sandboxSid('WK', 2), friendlyName: 'Bob (supervisor)' },
@@ -121,14 +173,19 @@ export function seedSandbox(standin: TwilioStandin, options: SandboxOptions): Sa
         conversations: { conversation_id: seeded.taskSid, initiated_by: 'customer', communication_channel: taskChannel },
       },
     });
-    standin.setParticipants(seeded.interactionSid, seeded.channelSid, [
-      { sid: seeded.customerParticipantSid, type: 'customer', routing_properties: null },
-      {
-        sid: seeded.agentParticipantSid,
-        type: 'agent',
-        routing_properties: { worker_sid: worker.sid, task_sid: seeded.taskSid, workspace_sid: workspaceSid },
-      },
-    ]);
+    standin.addConversation({
+      interactionSid: seeded.interactionSid,
+      channelSid: seeded.channelSid,
+      workspaceSid,
+      participants: [
+        { sid: seeded.customerParticipantSid, type: 'customer', routing_properties: null },
+        {
+          sid: seeded.agentParticipantSid,
+          type: 'agent',
+          routing_properties: { worker_sid: worker.sid, task_sid: seeded.taskSid, workspace_sid: workspaceSid },
+        },
+      ],
+    });
     return seeded;
   };
   const conversations = [

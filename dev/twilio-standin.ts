@@ -5,16 +5,32 @@
  */
 export { DEFAULT_SYNC_SERVICE_SID, TwilioStandin } from './standin/standin';
 export { StandinNetworkError, twilioError, type StandinNetworkErrorCode, type TwilioErrorBody } from './standin/answers';
+export { httpEventDelivery } from './standin/events';
 export { newSid } from './standin/sids';
-export type { InviteResource } from './standin/flex';
+export { type ConversationSeed, type InviteResource, PARTICIPANT_ALREADY_CLOSED } from './standin/flex';
+export { ROUTE_SPECS, type RouteSpec } from './standin/routes';
 export type { SyncDocumentResource } from './standin/sync';
-export type { NamedResourceSeed, TaskResource, TaskSeed } from './standin/taskrouter';
+export {
+  type NamedResourceSeed,
+  REASONS,
+  type ReservationState,
+  type TaskResource,
+  type TaskSeed,
+  type WorkflowSeed,
+  type WorkspaceSeed,
+  type WorkspaceState,
+} from './standin/taskrouter';
 export type { InvalidTokenAnswer } from './standin/tokens';
 export type {
   Clock,
+  DeliveredEvent,
+  EventDelivery,
+  EventDeliveryRequest,
   Fault,
   Participant,
+  ParticipantState,
   RecordedRequest,
+  ReservationStatus,
   Route,
   StandinRequest,
   StandinResponse,

@@ -9,8 +9,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { settingsProblems } from '../src/config';
+import { parseSettings, settingsProblems } from '../src/config';
 import { FUNCTIONS } from '../src/registry';
+import { helperLibrarySender } from '../src/twilio/sender';
+import { ensureWorkspaceCallback } from './workspace-callback';
 import { parseScriptArgs } from './cli-args';
 
 const root = process.env.RUN_TS_PROJECT_ROOT ?? process.cwd();
@@ -34,7 +36,8 @@ async function main(): Promise<number> {
     console.error(`No ${envFile}: copy .env.example to .env and fill in your account (nothing was deployed).`);
     return 1;
   }
-  const problems = settingsProblems(parseEnv(readFileSync(envFile, 'utf8')));
+  const env = parseEnv(readFileSync(envFile, 'utf8'));
+  const problems = settingsProblems(env);
   if (problems.length > 0) {
     console.error(`Not deploying: fix these settings in ${envFile} first (placeholders count as not set):`);
     for (const problem of problems) console.error(`  - ${problem.message}`);
@@ -48,6 +51,15 @@ async function main(): Promise<number> {
   if (domain !== undefined) {
     console.log('\nYour functions:');
     for (const { path, purpose } of Object.values(FUNCTIONS)) console.log(`  https://${domain}${path}  (${purpose})`);
+    const report = await ensureWorkspaceCallback({
+      settings: parseSettings(env),
+      callbackUrl: `https://${domain}${FUNCTIONS['transfer-events'].path}`,
+      sender: helperLibrarySender(),
+    }).catch((thrown: unknown) => ({
+      action: 'failed',
+      message: `The workspace's event callback could not be checked: ${String(thrown)}`,
+    }));
+    console.log(`\n${report.message}`);
   }
   return 0;
 }

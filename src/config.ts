@@ -1,5 +1,6 @@
-import { MisconfiguredError } from './errors';
-import { describeSid, isSid, type SidKind, TASK_CHANNEL_DESCRIPTION, TASK_CHANNEL_PATTERN } from './sids';
+import type { MisconfiguredError } from './errors';
+import { SettingsReader } from './settings-reader';
+import { describeSid, isSid } from './value-formats';
 
 /** Everything the functions read from their environment, checked. */
 export interface Settings {
@@ -22,6 +23,13 @@ export interface Settings {
   tokenCacheSeconds: number;
   syncServiceSid: string;
   idempotencyTtlSeconds: number;
+  /** How an agent transfer reaches its worker: through the workflow (known-agent routing) or a `worker_sid` invite. */
+  agentRouting: 'workflow' | 'direct';
+  /** When a cold transfer closes the transferring participant: when the new agent accepts, or right after the invite. */
+  coldClose: 'on-accept' | 'immediate';
+  /** Twilio region and edge for every call (the helper library reads the same variables). */
+  region: string | undefined;
+  edge: string | undefined;
 }
 
 export const SETTING_NAMES = [
@@ -41,6 +49,10 @@ export const SETTING_NAMES = [
   'TRANSFER_TOKEN_CACHE_SECONDS',
   'TRANSFER_SYNC_SERVICE_SID',
   'TRANSFER_IDEMPOTENCY_TTL_SECONDS',
+  'TRANSFER_AGENT_ROUTING',
+  'TRANSFER_COLD_CLOSE',
+  'TWILIO_REGION',
+  'TWILIO_EDGE',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -57,75 +69,6 @@ const MAX_IDEMPOTENCY_TTL_SECONDS = 31_536_000;
 /** A key must outlive the slowest first attempt (10 s) by a margin. */
 const MIN_IDEMPOTENCY_TTL_SECONDS = 60;
 
-/** Reads every setting, collecting every problem; `settings` is set only when there are none. */
-class SettingsReader {
-  readonly problems: MisconfiguredError[] = [];
-
-  constructor(private readonly env: Environment) {}
-
-  /** A set value, trimmed; blank counts as not set (the Console stores empty strings). */
-  optional(name: SettingName): string | undefined {
-    const value = this.env[name];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') return this.fail(name, 'must be a string');
-    const trimmed = value.trim();
-    return trimmed === '' ? undefined : trimmed;
-  }
-
-  required(name: SettingName): string {
-    const value = this.optional(name);
-    if (value === undefined && !this.hasProblem(name)) this.fail(name, 'is not set');
-    return value ?? '';
-  }
-
-  sid(name: SettingName, kind: SidKind, value: string | undefined): string | undefined {
-    if (value === undefined || value === '' || isSid(kind, value)) return value;
-    return this.fail(name, `must be ${describeSid(kind)}`);
-  }
-
-  matching(name: SettingName, value: string | undefined, pattern: RegExp, shape: string): string | undefined {
-    if (value === undefined || value === '' || pattern.test(value)) return value;
-    return this.fail(name, `must be ${shape}`);
-  }
-
-  commaList(name: SettingName, fallback: string): string[] {
-    const items = (this.optional(name) ?? fallback)
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-    if (items.length === 0) this.fail(name, 'must list at least one value');
-    return items;
-  }
-
-  wholeNumber(name: SettingName, fallback: number, min: number, max: number): number {
-    const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      this.fail(name, `must be a whole number of seconds from ${min} to ${max}`);
-      return fallback;
-    }
-    return Number(raw);
-  }
-
-  flag(name: SettingName, fallback: boolean): boolean {
-    const raw = this.optional(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (raw === 'true') return true;
-    if (raw === 'false') return false;
-    this.fail(name, 'must be true or false');
-    return fallback;
-  }
-
-  fail(name: SettingName, problem: string): undefined {
-    this.problems.push(new MisconfiguredError({ variable: name, problem }));
-    return undefined;
-  }
-
-  private hasProblem(name: SettingName): boolean {
-    return this.problems.some((problem) => problem.variable === name);
-  }
-}
-
 /** Every problem with the settings, in the order of SETTING_NAMES' groups (empty when they are usable). */
 export function settingsProblems(env: Environment): MisconfiguredError[] {
   return readAll(env).problems;
@@ -137,13 +80,7 @@ function readAll(env: Environment): { settings: Settings; problems: Misconfigure
   const authToken = read.matching('AUTH_TOKEN', read.required('AUTH_TOKEN'), /^[A-Za-z0-9]{32}$/, 'an auth token (32 letters and digits)');
   const workspaceSid = read.sid('TWILIO_FLEX_WORKSPACE_SID', 'workspace', read.required('TWILIO_FLEX_WORKSPACE_SID'));
 
-  let allowedWorkflowSids: Set<string> | undefined;
-  if (read.optional('TRANSFER_ALLOWED_WORKFLOW_SIDS') !== undefined) {
-    const sids = read.commaList('TRANSFER_ALLOWED_WORKFLOW_SIDS', '');
-    const malformed = sids.find((sid) => !isSid('workflow', sid));
-    if (malformed !== undefined) read.fail('TRANSFER_ALLOWED_WORKFLOW_SIDS', 'must be a comma-separated list of workflow SIDs (WW...)');
-    allowedWorkflowSids = new Set(sids);
-  }
+  const allowedWorkflows = read.sidList('TRANSFER_ALLOWED_WORKFLOW_SIDS', 'workflow', 'a comma-separated list of workflow SIDs (WW...)');
 
   const basicUser = read.optional('TRANSFER_BASIC_AUTH_USER');
   const basicPassword = read.optional('TRANSFER_BASIC_AUTH_PASSWORD');
@@ -161,27 +98,29 @@ function readAll(env: Environment): { settings: Settings; problems: Misconfigure
     authToken: authToken ?? '',
     workspaceSid: workspaceSid ?? '',
     defaultWorkflowSid: read.sid('TRANSFER_WORKFLOW_SID', 'workflow', read.optional('TRANSFER_WORKFLOW_SID')),
-    allowedWorkflowSids,
+    allowedWorkflowSids: allowedWorkflows === undefined ? undefined : new Set(allowedWorkflows),
     agentQueueSid: read.sid('TRANSFER_AGENT_QUEUE_SID', 'queue', read.optional('TRANSFER_AGENT_QUEUE_SID')),
-    defaultTaskChannel: read.matching(
-      'TRANSFER_TASK_CHANNEL',
-      read.optional('TRANSFER_TASK_CHANNEL'),
-      TASK_CHANNEL_PATTERN,
-      TASK_CHANNEL_DESCRIPTION,
-    ),
+    defaultTaskChannel: read.taskChannel('TRANSFER_TASK_CHANNEL'),
     allowedOrigins: new Set(read.commaList('TRANSFER_ALLOWED_ORIGINS', DEFAULT_ALLOWED_ORIGINS)),
     allowedRoles: new Set(read.commaList('TRANSFER_ALLOWED_ROLES', DEFAULT_ALLOWED_ROLES)),
     unrestrictedRoles: new Set(read.commaList('TRANSFER_UNRESTRICTED_ROLES', DEFAULT_UNRESTRICTED_ROLES)),
     requireParticipant: read.flag('TRANSFER_REQUIRE_PARTICIPANT', true),
     basicAuth: basicUser !== undefined && basicPassword !== undefined ? { user: basicUser, password: basicPassword } : undefined,
-    tokenCacheSeconds: read.wholeNumber('TRANSFER_TOKEN_CACHE_SECONDS', DEFAULT_TOKEN_CACHE_SECONDS, 0, MAX_TOKEN_CACHE_SECONDS),
+    tokenCacheSeconds: read.wholeNumber('TRANSFER_TOKEN_CACHE_SECONDS', DEFAULT_TOKEN_CACHE_SECONDS, {
+      min: 0,
+      max: MAX_TOKEN_CACHE_SECONDS,
+      unit: 'seconds',
+    }),
     syncServiceSid: syncService,
-    idempotencyTtlSeconds: read.wholeNumber(
-      'TRANSFER_IDEMPOTENCY_TTL_SECONDS',
-      DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-      MIN_IDEMPOTENCY_TTL_SECONDS,
-      MAX_IDEMPOTENCY_TTL_SECONDS,
-    ),
+    idempotencyTtlSeconds: read.wholeNumber('TRANSFER_IDEMPOTENCY_TTL_SECONDS', DEFAULT_IDEMPOTENCY_TTL_SECONDS, {
+      min: MIN_IDEMPOTENCY_TTL_SECONDS,
+      max: MAX_IDEMPOTENCY_TTL_SECONDS,
+      unit: 'seconds',
+    }),
+    agentRouting: read.oneOf('TRANSFER_AGENT_ROUTING', ['workflow', 'direct'] as const, 'workflow'),
+    coldClose: read.oneOf('TRANSFER_COLD_CLOSE', ['on-accept', 'immediate'] as const, 'on-accept'),
+    region: read.matching('TWILIO_REGION', read.optional('TWILIO_REGION'), /^[a-z0-9]{2,10}$/, 'a Twilio region such as ie1 or au1'),
+    edge: read.matching('TWILIO_EDGE', read.optional('TWILIO_EDGE'), /^[a-z0-9-]{2,20}$/, 'a Twilio edge such as dublin or sydney'),
   };
   return { settings, problems: read.problems };
 }

@@ -1,35 +1,29 @@
-import type { TwilioOperation } from './twilio/operations';
+import { type FieldProblem, RequestFailure } from './request-failure';
+import type {
+  TwilioApiError,
+  UpstreamConnectionLostError,
+  UpstreamMalformedAnswerError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './upstream-failures';
 
 /**
  * Every way a request can fail, one class per kind. Steps throw these; the
  * only place that turns them into HTTP answers is `http/errors.ts`, whose
- * switch over `kind` is checked for exhaustiveness by the compiler.
+ * switch over `kind` is checked for exhaustiveness by the compiler. This
+ * module holds the refusals this code decides itself; the failures of calls
+ * to Twilio are in `upstream-failures.ts`, and both are exported from here.
  */
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** Which outbound call an upstream failure happened on. */
-export type UpstreamOperation = TwilioOperation;
-
-/** What every failure below has in common: a `kind` that `http/errors.ts` maps to an answer. */
-export abstract class RequestFailure extends Error {
-  abstract readonly kind: string;
-  /** For a failed call to Twilio: what it means for the caller's transfer or cancel (set by the core, told after the failure). */
-  consequences: { notSent: string; uncertain: string } | undefined;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export { type FieldProblem, RequestFailure } from './request-failure';
+export * from './upstream-failures';
 
 export class MethodNotAllowedError extends RequestFailure {
   readonly kind = 'method-not-allowed';
   constructor() {
-    super('This function changes state: send a POST with a JSON or form body.');
+    super(
+      'Send a POST with a JSON or form body: these functions take no GET (the runtime does not tell them the method, so a request without a body is refused).',
+    );
   }
 }
 
@@ -73,7 +67,7 @@ export class ForbiddenError extends RequestFailure {
 export class InvalidRequestError extends RequestFailure {
   readonly kind = 'invalid-request';
   constructor(readonly problems: FieldProblem[]) {
-    super('The request is invalid: see details.');
+    super(`Invalid fields: ${[...new Set(problems.map((problem) => problem.field))].join(', ')} (see details).`);
   }
 }
 
@@ -94,6 +88,35 @@ export class NotFoundError extends RequestFailure {
   }
 }
 
+/** v3: an agent transfer to a worker who is already with the customer (their task is still assigned). */
+export class AlreadyParticipantError extends RequestFailure {
+  readonly kind = 'already-participant';
+  constructor(readonly workerSid: string) {
+    super(`Worker ${workerSid} is already an agent in this conversation: nothing was transferred.`);
+  }
+}
+
+/** v3: canceling this transfer would leave the customer alone: the agent who transferred has already left. */
+export class TransferringAgentGoneError extends RequestFailure {
+  readonly kind = 'transferring-agent-gone';
+  constructor(readonly taskSid: string) {
+    super(
+      `Transfer ${taskSid} is a cold transfer whose transferring agent has already left the conversation: canceling it would leave the customer alone, so nothing was canceled.`,
+    );
+  }
+}
+
+/** v3: the workflow an agent transfer goes through cannot reach a named agent, so it would route to whoever its filters pick. */
+export class AgentWorkflowMisconfiguredError extends RequestFailure {
+  readonly kind = 'agent-workflow-misconfigured';
+  constructor(readonly workflowSid: string) {
+    super(
+      `Workflow ${workflowSid} has no target whose known_worker_sid is task.transferTargetSid, so it cannot reach the agent a transfer names: nothing was created. ` +
+        'Add a known-agent target first (see examples/taskrouter), or set TRANSFER_AGENT_ROUTING=direct.',
+    );
+  }
+}
+
 /** The request cannot be carried out in the current state; retrying the same request may succeed later only if `retryAfterSeconds` is set. */
 export class ConflictError extends RequestFailure {
   readonly kind = 'conflict';
@@ -108,80 +131,6 @@ export class IdempotencyKeyReusedError extends RequestFailure {
   readonly kind = 'idempotency-key-reused';
   constructor() {
     super('This Idempotency-Key was already used for a different request: send a new key for a new transfer.');
-  }
-}
-
-/** Twilio answered with an HTTP error status (after any retries). */
-export class TwilioApiError extends RequestFailure {
-  readonly kind = 'twilio-api';
-  readonly operation: UpstreamOperation;
-  readonly status: number;
-  readonly twilioMessage: string | undefined;
-  readonly twilioCode: number | undefined;
-  readonly moreInfo: string | undefined;
-  readonly retryAfterSeconds: number | undefined;
-  constructor(options: {
-    operation: UpstreamOperation;
-    status: number;
-    twilioMessage?: string;
-    twilioCode?: number;
-    moreInfo?: string;
-    retryAfterSeconds?: number;
-    cause?: unknown;
-  }) {
-    super(`Twilio answered HTTP ${options.status} to the ${options.operation} request.`, { cause: options.cause });
-    this.operation = options.operation;
-    this.status = options.status;
-    this.twilioMessage = options.twilioMessage;
-    this.twilioCode = options.twilioCode;
-    this.moreInfo = options.moreInfo;
-    this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-}
-
-/** Twilio could not be reached (nothing was sent), or this instance declined to call it (`retryAfterSeconds`). */
-export class UpstreamUnavailableError extends RequestFailure {
-  readonly kind = 'upstream-unavailable';
-  readonly retryAfterSeconds: number | undefined;
-  constructor(
-    readonly operation: UpstreamOperation,
-    options: { retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
-    super(`The ${operation} request could not be completed: the service was unreachable.`, { cause: options.cause });
-    this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-}
-
-/** The connection failed after the request may have been delivered (reset, hang-up). */
-export class UpstreamConnectionLostError extends RequestFailure {
-  readonly kind = 'upstream-connection-lost';
-  constructor(
-    readonly operation: UpstreamOperation,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`The connection broke during the ${operation} request.`, options);
-  }
-}
-
-/** Twilio answered success with something that is not what its API returns (not JSON, null, no SID). */
-export class UpstreamMalformedAnswerError extends RequestFailure {
-  readonly kind = 'upstream-malformed-answer';
-  constructor(
-    readonly operation: UpstreamOperation,
-    options: { detail: string; cause?: unknown },
-  ) {
-    super(`Twilio's answer to the ${operation} request was not understood (${options.detail}).`, { cause: options.cause });
-  }
-}
-
-/** No answer within the request's deadline. */
-export class UpstreamTimeoutError extends RequestFailure {
-  readonly kind = 'upstream-timeout';
-  constructor(
-    readonly operation: UpstreamOperation,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`No answer to the ${operation} request within the deadline.`, options);
   }
 }
 
@@ -207,6 +156,9 @@ export type Failure =
   | PayloadTooLargeError
   | NotFoundError
   | ConflictError
+  | AlreadyParticipantError
+  | TransferringAgentGoneError
+  | AgentWorkflowMisconfiguredError
   | IdempotencyKeyReusedError
   | TwilioApiError
   | UpstreamUnavailableError

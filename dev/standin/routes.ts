@@ -1,38 +1,42 @@
 /** Which Twilio operation a request is: product host, method and path pattern. */
 import type { Route } from './types';
 
-type Product = 'iam' | 'flex-api' | 'taskrouter' | 'sync';
+export type Product = 'iam' | 'flex-api' | 'taskrouter' | 'sync';
 
-interface RouteSpec {
+export interface RouteSpec {
   route: Route;
   product: Product;
   method: string;
-  path: RegExp;
+  /** Twilio's path template, placeholders named as the handlers read them from `params`. */
+  template: string;
 }
 
-const CHANNEL = String.raw`/v1/Interactions/(?<interactionSid>[^/]+)/Channels/(?<channelSid>[^/]+)`;
-const TASK = String.raw`^/v1/Workspaces/(?<workspaceSid>[^/]+)/Tasks/(?<taskSid>[^/]+)$`;
-const DOCUMENTS = String.raw`/v1/Services/(?<serviceSid>[^/]+)/Documents`;
-const DOCUMENT = String.raw`^${DOCUMENTS}/(?<document>[^/]+)$`;
+const CHANNEL = '/v1/Interactions/{interactionSid}/Channels/{channelSid}';
+const WORKSPACE = '/v1/Workspaces/{workspaceSid}';
+const DOCUMENTS = '/v1/Services/{serviceSid}/Documents';
 
-const ROUTES: readonly RouteSpec[] = [
-  { route: 'token-validate', product: 'iam', method: 'POST', path: /^\/v1\/Accounts\/AC\w+\/Tokens\/validate$/ },
-  { route: 'invite-create', product: 'flex-api', method: 'POST', path: new RegExp(`^${CHANNEL}/Invites$`) },
-  { route: 'invite-list', product: 'flex-api', method: 'GET', path: new RegExp(`^${CHANNEL}/Invites$`) },
-  { route: 'participant-list', product: 'flex-api', method: 'GET', path: new RegExp(`^${CHANNEL}/Participants$`) },
-  {
-    route: 'participant-update',
-    product: 'flex-api',
-    method: 'POST',
-    path: new RegExp(`^${CHANNEL}/Participants/(?<participantSid>[^/]+)$`),
-  },
-  { route: 'task-fetch', product: 'taskrouter', method: 'GET', path: new RegExp(TASK) },
-  { route: 'task-update', product: 'taskrouter', method: 'POST', path: new RegExp(TASK) },
-  { route: 'sync-create', product: 'sync', method: 'POST', path: new RegExp(`^${DOCUMENTS}$`) },
-  { route: 'sync-fetch', product: 'sync', method: 'GET', path: new RegExp(DOCUMENT) },
-  { route: 'sync-update', product: 'sync', method: 'POST', path: new RegExp(DOCUMENT) },
-  { route: 'sync-delete', product: 'sync', method: 'DELETE', path: new RegExp(DOCUMENT) },
+/** Every operation the stand-in answers (test/dev checks each against Twilio's OpenAPI definitions). */
+export const ROUTE_SPECS: readonly RouteSpec[] = [
+  { route: 'token-validate', product: 'iam', method: 'POST', template: '/v1/Accounts/{accountSid}/Tokens/validate' },
+  { route: 'invite-create', product: 'flex-api', method: 'POST', template: `${CHANNEL}/Invites` },
+  { route: 'invite-list', product: 'flex-api', method: 'GET', template: `${CHANNEL}/Invites` },
+  { route: 'participant-list', product: 'flex-api', method: 'GET', template: `${CHANNEL}/Participants` },
+  { route: 'participant-update', product: 'flex-api', method: 'POST', template: `${CHANNEL}/Participants/{participantSid}` },
+  { route: 'task-fetch', product: 'taskrouter', method: 'GET', template: `${WORKSPACE}/Tasks/{taskSid}` },
+  { route: 'task-update', product: 'taskrouter', method: 'POST', template: `${WORKSPACE}/Tasks/{taskSid}` },
+  { route: 'workspace-fetch', product: 'taskrouter', method: 'GET', template: WORKSPACE },
+  { route: 'workspace-update', product: 'taskrouter', method: 'POST', template: WORKSPACE },
+  { route: 'workflow-fetch', product: 'taskrouter', method: 'GET', template: `${WORKSPACE}/Workflows/{workflowSid}` },
+  { route: 'sync-create', product: 'sync', method: 'POST', template: DOCUMENTS },
+  { route: 'sync-fetch', product: 'sync', method: 'GET', template: `${DOCUMENTS}/{document}` },
+  { route: 'sync-update', product: 'sync', method: 'POST', template: `${DOCUMENTS}/{document}` },
+  { route: 'sync-delete', product: 'sync', method: 'DELETE', template: `${DOCUMENTS}/{document}` },
 ];
+
+/** A template's placeholders become named groups matching one path segment. */
+const patternOf = (template: string): RegExp => new RegExp(`^${template.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
+
+const ROUTES = ROUTE_SPECS.map((spec) => ({ ...spec, path: patternOf(spec.template) }));
 
 export type RouteMatch =
   | { route: Route; params: Record<string, string> }

@@ -1,6 +1,6 @@
 /**
  * Sync Documents, per service. A document past its TTL (on the stand-in's
- * clock) behaves as absent. The revision is the ETag and the If-Match value.
+ * clock) behaves as absent. The revision is the ETag and the update's If-Match value.
  */
 import { errorAnswer, jsonAnswer, noContent, preconditionHolds, twilioDate } from './answers';
 import type { RoutedRequest } from './routes';
@@ -70,12 +70,13 @@ export class SyncStore {
     const stored = this.find(serviceSid, request.params.document ?? '');
     if (!stored) return documentNotFound();
     if (route === 'sync-fetch') return this.answerWith(200, stored);
-    if (!preconditionHolds(request.headers['if-match'], String(stored.revision))) {
-      return errorAnswer(412, 54103, 'The actual revision of the Document does not match the expected revision');
-    }
+    // Twilio's API definition gives If-Match to the update only (a delete takes no header).
     if (route === 'sync-delete') {
       this.documents(serviceSid).delete(stored.sid);
       return noContent();
+    }
+    if (!preconditionHolds(request.headers['if-match'], String(stored.revision))) {
+      return errorAnswer(412, 54103, 'The actual revision of the Document does not match the expected revision');
     }
     return this.update(stored, request.form);
   }

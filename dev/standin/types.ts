@@ -80,7 +80,46 @@ export interface Participant {
   routing_properties?: Record<string, unknown> | null;
 }
 
+/** A participant as the stand-in holds it: what Twilio lists, plus the status set through the API (Twilio does not list it). */
+export interface ParticipantState {
+  sid: string;
+  type: string;
+  routing_properties: Record<string, unknown> | null;
+  /** `active` until an update sets `wrapup` or `closed`. */
+  status: 'active' | 'wrapup' | 'closed';
+}
+
 export type TaskAssignmentStatus = 'pending' | 'reserved' | 'assigned' | 'wrapping' | 'completed' | 'canceled';
+
+/** TaskRouter's reservation statuses (those the stand-in reaches). */
+export type ReservationStatus = 'pending' | 'accepted' | 'rejected' | 'timeout' | 'canceled' | 'completed';
+
+/** One POST of a TaskRouter event to a workspace's EventCallbackUrl, as the stand-in is about to send it. */
+export interface EventDeliveryRequest {
+  url: string;
+  /** The form fields, as TaskRouter posts them (form-encoded on the wire). */
+  form: Record<string, string>;
+  /** Lower-case names: content-type, x-twilio-signature, i-twilio-idempotency-token, user-agent. */
+  headers: Record<string, string>;
+}
+
+/** What the receiver answered; a thrown error counts as a failed delivery (no answer). */
+export type EventDelivery = (request: EventDeliveryRequest) => Promise<{ status: number }>;
+
+/** One delivery attempt of one event, in the order the attempts finished. */
+export interface DeliveredEvent {
+  eventType: string;
+  taskSid: string | undefined;
+  reservationSid: string | undefined;
+  workerSid: string | undefined;
+  url: string;
+  /** The receiver's status, or null when the delivery failed without an answer (`error` says why). */
+  status: number | null;
+  error?: string;
+  /** 1 for the first attempt, 2 for the retry. */
+  attempt: number;
+  form: Record<string, string>;
+}
 
 /** The stand-in's clock, in epoch milliseconds. */
 export type Clock = () => number;

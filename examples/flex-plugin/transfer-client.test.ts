@@ -1,11 +1,13 @@
 /**
- * The Flex plugin client: its retry loop against a scripted loopback server
- * (asserting on what that server received), then against the real functions
- * under twilio-run with the Twilio stand-in behind them.
+ * The Flex plugin's client (flex-plugin/src/transfer-client.ts): its retry loop
+ * against a scripted loopback server (asserting on what that server received),
+ * then against the real functions under twilio-run with the Twilio stand-in
+ * behind them. Its compile-time checks hold the client to the functions' own
+ * types (`npm run typecheck`).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { PendingTransfer as FunctionPendingTransfer } from '../../src/core/pending-transfers';
+import type { PendingTransfer as FunctionPendingTransfer } from '../../src/core/list-transfers';
 import type { TransferResult as FunctionTransferResult } from '../../src/core/transfer-result';
 import type { ErrorCode as FunctionErrorCode } from '../../src/http/errors';
 import { freePort, TEST_WORKSPACE_SID } from '../../test/support/functions-server';
@@ -19,7 +21,7 @@ import {
   type TransferClientOptions,
   TransferError,
   transferArgsFromTask,
-} from './transfer-client';
+} from '../../flex-plugin/src/transfer-client';
 
 /** Compile-time: the client's server codes are exactly the functions' `ErrorCode` (a change on either side fails `tsc`). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -35,6 +37,8 @@ type ContractErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'already_participant'
+  | 'transferring_agent_gone'
   | 'payload_too_large'
   | 'idempotency_key_reused'
   | 'upstream_rejected'
@@ -170,6 +174,7 @@ function transferBody(fields: { interactionSid: string; channelSid: string; queu
     target: { type: 'queue', sid: fields.queueSid },
     transferType: 'warm',
     participantClosed: false,
+    participantCloses: null,
     warnings: [],
   };
 }
@@ -375,6 +380,9 @@ describe('TransferClient retries, against a scripted server', () => {
       transferType: 'warm',
       transferredByWorkerSid: fakeSid('WK'),
       createdAt: '2025-01-02T03:04:05Z',
+      taskStatus: 'pending',
+      participantCloses: null,
+      cancelable: true,
     };
     server.answer({ status: 503, body: errorBody('upstream_unavailable') }, { status: 200, body: { transfers: [pending] } });
 
@@ -383,6 +391,27 @@ describe('TransferClient retries, against a scripted server', () => {
       ['/list-transfers', { ...channel, Token: 'eyJ.agent.token' }],
       ['/list-transfers', { ...channel, Token: 'eyJ.agent.token' }],
     ]);
+  });
+
+  test('answers from before contract v3: no participantCloses reads null, a list item without cancelable is never cancelable', async () => {
+    const fields = request();
+    const v2Body: Record<string, unknown> = transferBody(fields);
+    delete v2Body.participantCloses;
+    server.answer({ status: 201, body: v2Body });
+    await expect(clientWith().transferToQueue(fields)).resolves.toMatchObject({ participantCloses: null });
+
+    const v2Item = {
+      inviteSid: fakeSid('KG'),
+      taskSid: fakeSid('WT'),
+      target: { type: 'queue', sid: fields.queueSid },
+      transferType: 'warm',
+    };
+    server.answer({ status: 200, body: { transfers: [v2Item, { taskSid: 'no inviteSid: not a transfer' }] } });
+    await expect(clientWith().listTransfers(fields)).resolves.toEqual({
+      transfers: [
+        { ...v2Item, transferredByWorkerSid: null, createdAt: null, taskStatus: null, participantCloses: null, cancelable: null },
+      ],
+    });
   });
 
   test('cancelTransfer sends the task, reason and a key; a transfer no longer pending is a conflict', async () => {
@@ -417,32 +446,37 @@ test('an unreachable service becomes network_error once the budget is spent', as
 // ---------------------------------------------------------------------------
 
 describe('TransferClient against the functions', () => {
-  const harness = useFunctions({ forkPerRequest: false });
+  const workflowSid = fakeSid('WW');
+  const harness = useFunctions({ forkPerRequest: false, settings: { TRANSFER_WORKFLOW_SID: workflowSid } });
   const clientFor = (token: string, options: Partial<TransferClientOptions> = {}) =>
     new TransferClient({ baseUrl: harness.server.url + '/', token: () => token, ...options });
 
   /**
    * A signed-in agent working a conversation: their worker is an agent participant of the
    * channel (a plain agent may transfer only such a conversation), and the task Flex shows
-   * them exists in TaskRouter (the functions fetch it by taskSid).
+   * them exists in TaskRouter with the channel in its attributes (the functions fetch it by taskSid).
    */
   function agentConversation(roles?: string[]) {
     const { token, workerSid } = grantAgentToken(harness.standin, roles);
-    const sids = transferSids();
+    const sids = transferSids(harness.standin);
     const participantSid = fakeSid('UT');
     harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
-      { sid: fakeSid('UT'), type: 'customer' },
-      { sid: participantSid, routing_properties: { worker_sid: workerSid } },
+      { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
+      { sid: participantSid, type: 'agent', routing_properties: { worker_sid: workerSid } },
     ]);
     const attributes = { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid, channelType: 'web' };
-    const taskQueueSid = fakeSid('WQ');
-    const taskSid = harness.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, taskChannelUniqueName: 'chat', taskQueueSid, attributes });
+    const taskSid = harness.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      taskChannelUniqueName: 'chat',
+      assignmentStatus: 'assigned',
+      attributes,
+    });
     const task = { sid: fakeSid('WR'), taskSid, taskChannelUniqueName: 'chat', attributes };
-    return { token, workerSid, sids, participantSid, task, taskQueueSid };
+    return { token, workerSid, sids, participantSid, task };
   }
 
-  test("transferToAgent: warm transfer with the token as a form field, through the task's queue, its attributes recorded", async () => {
-    const { token, workerSid: me, sids, task, taskQueueSid } = agentConversation();
+  test('transferToAgent: warm, the token as a form field, routed through the workflow to the named agent', async () => {
+    const { token, workerSid: me, sids, task } = agentConversation();
 
     const result = await clientFor(token).transferToAgent({ ...transferArgsFromTask(task), workerSid: sids.workerSid });
 
@@ -454,14 +488,14 @@ describe('TransferClient against the functions', () => {
       target: { type: 'worker', sid: sids.workerSid },
       transferType: 'warm',
       participantClosed: false,
+      participantCloses: null,
       warnings: [],
       replayed: false,
     });
     expect(harness.standin.requestsTo('token-validate')[0]?.json).toMatchObject({ token });
     const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
-      worker_sid: sids.workerSid,
-      queue_sid: taskQueueSid,
+      workflow_sid: workflowSid,
       task_channel_unique_name: 'chat',
       attributes: {
         channelType: 'web',
@@ -471,6 +505,7 @@ describe('TransferClient against the functions', () => {
         transferredFromTaskSid: task.taskSid,
       },
     });
+    expect(invite?.routing?.properties).not.toHaveProperty('worker_sid');
     expect(harness.standin.requestsTo('participant-update')).toHaveLength(0);
   });
 
@@ -490,11 +525,11 @@ describe('TransferClient against the functions', () => {
     const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
+      workflow_sid: workflowSid, // the service's TRANSFER_WORKFLOW_SID: the request named none
       priority: 10,
       timeout: 300,
       attributes: { reason: 'billing question', transferTargetType: 'queue', transferTargetSid: sids.queueSid },
     });
-    expect(invite?.routing?.properties).not.toHaveProperty('workflow_sid');
   });
 
   test('bearer, when opted into, is accepted too', async () => {
@@ -507,18 +542,20 @@ describe('TransferClient against the functions', () => {
     expect(harness.standin.requestsTo('token-validate')[0]?.json).toMatchObject({ token });
   });
 
-  test('cold transfer: the function finds and closes the agent participant from the token', async () => {
+  test('cold transfer: the function finds the agent participant from the token; without the event callback it closes at once, saying so', async () => {
     const { token, sids, task, participantSid } = agentConversation();
 
     const result = await clientFor(token).transferToQueue({ ...transferArgsFromTask(task), queueSid: sids.queueSid, transferType: 'cold' });
 
-    expect(result).toMatchObject({ transferType: 'cold', participantClosed: true, warnings: [] });
+    // The test workspace's EventCallbackUrl is not this service's /transfer-events: no "on-accept", a warning instead.
+    expect(result).toMatchObject({ transferType: 'cold', participantClosed: true, participantCloses: null });
+    expect(result.warnings.join(' ')).toContain('TRANSFER_COLD_CLOSE');
     const [update] = harness.standin.requestsTo('participant-update');
     expect(update?.path).toMatch(new RegExp(`/Participants/${participantSid}$`));
     expect(update?.form.Status).toBe('closed');
   });
 
-  test('listTransfers shows a transfer; cancelTransfer cancels its task once, after which it is a conflict', async () => {
+  test('listTransfers shows a transfer, cancelable; cancelTransfer cancels its task once, after which it is a conflict', async () => {
     const { token, workerSid: me, sids, task } = agentConversation();
     const client = clientFor(token);
     const channel = { interactionSid: sids.interactionSid, channelSid: sids.channelSid };
@@ -534,6 +571,9 @@ describe('TransferClient against the functions', () => {
       target: { type: 'queue', sid: sids.queueSid },
       transferType: 'warm',
       transferredByWorkerSid: me,
+      taskStatus: 'pending',
+      participantCloses: null,
+      cancelable: true,
     });
     expect(Number.isNaN(Date.parse(pending?.createdAt ?? ''))).toBe(false);
 
@@ -571,6 +611,19 @@ describe('TransferClient against the functions', () => {
     const { token, sids, task } = agentConversation(['guest']);
     const error = await rejection(clientFor(token).transferToQueue({ ...transferArgsFromTask(task), queueSid: sids.queueSid }));
     expect(error).toMatchObject({ status: 403, code: 'forbidden' });
+  });
+
+  test('409 already_participant: the named agent is already in the conversation, nothing created', async () => {
+    const { token, workerSid: me, sids, task } = agentConversation();
+    const colleagueTask = harness.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, assignmentStatus: 'assigned', attributes: {} });
+    harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
+      { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
+      { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: me } },
+      { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: sids.workerSid, task_sid: colleagueTask } },
+    ]);
+    const error = await rejection(clientFor(token).transferToAgent({ ...transferArgsFromTask(task), workerSid: sids.workerSid }));
+    expect(error).toMatchObject({ status: 409, code: 'already_participant' });
+    expect(harness.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
   test('404 with Twilio code and link', async () => {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio';
-import { PROJECT_ROOT, TEST_AUTH_TOKEN } from '../../test/support/functions-server';
+import { PROJECT_ROOT, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../../test/support/functions-server';
+import { joinAsAgent } from '../../test/support/fixtures';
 import { type HttpResult, postForm, postJson, transferSids, useFunctions } from '../../test/support/harness';
 
 interface Transition {
@@ -57,6 +58,9 @@ const SERVER_ATTRIBUTE_KEYS = [
   'transferredByWorkerSid',
   'transferredFromTaskSid',
   'transferRequestKey',
+  'workerSidsInConversation',
+  'transferQueueSid',
+  'transferClose',
 ];
 
 interface Example {
@@ -236,14 +240,23 @@ describe('the flows against the functions', () => {
   const basicUser = decodeURIComponent(basicUrl.username);
   const basicPassword = decodeURIComponent(basicUrl.password);
   const basicAuthorization = (password = basicPassword) => 'Basic ' + Buffer.from(`${basicUser}:${password}`).toString('base64');
+  // Every invite names a workflow (v3): the service's default, which the harness creates in the stand-in's workspace.
+  const defaultWorkflowSid = 'WW' + 'c3'.repeat(16);
   const harness = useFunctions({
-    settings: { TRANSFER_BASIC_AUTH_USER: basicUser, TRANSFER_BASIC_AUTH_PASSWORD: basicPassword },
+    settings: {
+      TRANSFER_BASIC_AUTH_USER: basicUser,
+      TRANSFER_BASIC_AUTH_PASSWORD: basicPassword,
+      TRANSFER_WORKFLOW_SID: defaultWorkflowSid,
+    },
     forkPerRequest: false,
   });
 
-  /** What one execution would hold: REST API parameters as flow.data, its flow and execution SIDs, the queue variable as a real SID. */
+  /**
+   * What one execution would hold: REST API parameters as flow.data, its flow and execution SIDs, the queue variable
+   * as a real SID. The interaction, its channel and the queue exist at the stand-in, as they would at Twilio.
+   */
   function executionValues(data: Record<string, string>) {
-    const sids = transferSids();
+    const sids = transferSids(harness.standin);
     return {
       sids,
       values: {
@@ -251,6 +264,7 @@ describe('the flows against the functions', () => {
         'flow.sid': fakeSid('FN'),
         'flow.data.interactionSid': sids.interactionSid,
         'flow.data.channelSid': sids.channelSid,
+        'flow.data.workflowSid': '',
         'flow.data.taskSid': '',
         'flow.data.transferType': '',
         'flow.data.participantSid': '',
@@ -264,10 +278,12 @@ describe('the flows against the functions', () => {
   const filledBody = (flow: Flow, values: Record<string, string>): unknown =>
     JSON.parse(fillLiquid(String(onlyState(flow, 'make-http-request').properties.body), values));
 
-  test('Run Function: the signed form request creates a cold transfer to the queue', async () => {
-    const participantSid = fakeSid('UT');
-    const { sids, values } = executionValues({ 'flow.data.transferType': 'cold', 'flow.data.participantSid': participantSid });
-    harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
+  test('Run Function: the signed form request creates a cold transfer to the queue that closes the agent on acceptance', async () => {
+    const { sids, values } = executionValues({ 'flow.data.transferType': 'cold' });
+    // v3: participantSid must be an agent participant of the channel; the workspace sends its events to /transfer-events.
+    const participantSid = joinAsAgent(harness.standin, sids, sids.workerSid);
+    values['flow.data.participantSid'] = participantSid;
+    harness.standin.changeWorkspace(TEST_WORKSPACE_SID, { eventCallbackUrl: harness.url('/transfer-events') });
     const parameters = onlyState(runFunctionFlow, 'run-function').properties.parameters as KeyValue[];
     const fields = Object.fromEntries(parameters.map(({ key, value }) => [key, fillLiquid(value, values)]));
     const url = harness.url('/transfer-to-queue');
@@ -275,26 +291,47 @@ describe('the flows against the functions', () => {
     const answer = await postForm(url, fields, { 'X-Twilio-Signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) });
 
     expect(answer.status).toBe(201);
-    expect(answer.json).toMatchObject({ target: { type: 'queue', sid: sids.queueSid }, transferType: 'cold', participantClosed: true });
+    expect(answer.json).toMatchObject({
+      target: { type: 'queue', sid: sids.queueSid },
+      transferType: 'cold',
+      participantClosed: false,
+      participantCloses: 'on-accept',
+      warnings: [],
+    });
     const [invite] = harness.standin.requestsTo('invite-create');
     expect(invite?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
-      attributes: { transferredVia: 'studio', transferTargetType: 'queue' },
+      workflow_sid: defaultWorkflowSid,
+      attributes: {
+        transferredVia: 'studio',
+        transferTargetType: 'queue',
+        workerSidsInConversation: [sids.workerSid],
+        transferClose: { participantSid, status: 'closed' },
+      },
     });
     expect(invite?.routing?.properties.attributes).not.toHaveProperty('transferredByWorkerSid');
+    // The transferring agent stays with the customer until the new agent accepts.
+    expect(harness.standin.requestsTo('participant-update')).toHaveLength(0);
   });
 
-  test('Make HTTP Request: the JSON body with the URL credentials creates a warm transfer; unset flow.data is ignored', async () => {
-    const { sids, values } = executionValues({});
+  test('Make HTTP Request: the JSON body with the URL credentials creates a warm transfer through the named workflow; unset flow.data is ignored', async () => {
+    const workflowSid = harness.standin.addWorkflow({ workspaceSid: TEST_WORKSPACE_SID, friendlyName: 'Studio transfers' });
+    const { sids, values } = executionValues({ 'flow.data.workflowSid': workflowSid });
 
     const answer = await postJson(harness.url(basicUrl.pathname), filledBody(httpRequestFlow, values), {
       Authorization: basicAuthorization(),
     });
 
     expect(answer.status).toBe(201);
-    expect(answer.json).toMatchObject({ target: { type: 'queue', sid: sids.queueSid }, transferType: 'warm', participantClosed: false });
+    expect(answer.json).toMatchObject({
+      target: { type: 'queue', sid: sids.queueSid },
+      transferType: 'warm',
+      participantClosed: false,
+      participantCloses: null,
+    });
     expect(harness.standin.requestsTo('invite-create')[0]?.routing?.properties).toMatchObject({
       queue_sid: sids.queueSid,
+      workflow_sid: workflowSid,
       attributes: { transferredVia: 'studio', transferType: 'warm' },
     });
   });
@@ -337,6 +374,27 @@ describe('the flows against the functions', () => {
       expect(refused.status).toBe(401);
       expect(answered.status).toBe(404);
       expect(answered.json).toMatchObject({ error: { code: 'not_found' } });
+    },
+  );
+
+  (cancelBuilt ? test : test.skip)(
+    'cancel: the warm transfer the transfer flow made, still pending, is canceled with the 201 taskSid (the agent is still there)',
+    async () => {
+      const { sids, values } = executionValues({});
+      const transfer = await postJson(harness.url(basicUrl.pathname), filledBody(httpRequestFlow, values), {
+        Authorization: basicAuthorization(),
+      });
+      expect(transfer.status).toBe(201);
+      const cancelValues = { ...values, 'flow.data.taskSid': String(transfer.json.taskSid), 'flow.data.reason': 'Customer left' };
+      const cancelPath = new URL(String(onlyState(cancelFlow, 'make-http-request').properties.url)).pathname;
+
+      const canceled = await postJson(harness.url(cancelPath), filledBody(cancelFlow, cancelValues), {
+        Authorization: basicAuthorization(),
+      });
+
+      expect(canceled.status).toBe(200);
+      expect(canceled.json).toEqual({ taskSid: transfer.json.taskSid, canceled: true });
+      expect(harness.standin.requestsTo('invite-create')[0]?.routing?.properties.queue_sid).toBe(sids.queueSid);
     },
   );
 });

@@ -1,6 +1,6 @@
 import type { Settings } from '../config';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
-import { type IncomingRequest, readHeader } from './request';
+import { type IncomingRequest, readHeader, singleHeader } from './request';
 import type { FlexTokenIdentity } from '../twilio/tokens';
 import { basicCredentialsMatch, parseBasicAuthorization } from './basic-auth';
 import type { FlexTokenVerifier } from './flex-token';
@@ -14,10 +14,12 @@ export interface AuthenticationOptions {
   settings: Settings;
   verifier: FlexTokenVerifier;
   validate: (token: string) => Promise<FlexTokenIdentity>;
+  /** Accept a Twilio signature only (TaskRouter's event callback). */
+  signedOnly?: boolean | undefined;
 }
 
 function bearerToken(authorization: string | undefined): string | undefined {
-  const match = authorization === undefined ? null : /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization);
+  const match = authorization === undefined ? null : /^\s*Bearer[ ]+(\S+)\s*$/i.exec(authorization);
   return match?.[1];
 }
 
@@ -25,12 +27,27 @@ function bearerToken(authorization: string | undefined): string | undefined {
 function presentedFlexToken(incoming: IncomingRequest, authorization: string | undefined): string | undefined {
   const field = incoming.params.Token;
   if (field !== undefined && typeof field !== 'string') throw new UnauthenticatedError('the Token field is not a string');
-  const fromField = field === '' ? undefined : field;
+  // A token pasted with a trailing newline or spaces is the same token.
+  const trimmed = field?.trim();
+  const fromField = trimmed === '' ? undefined : trimmed;
   const fromHeader = bearerToken(authorization);
   if (fromField !== undefined && fromHeader !== undefined && fromField !== fromHeader) {
     throw new UnauthenticatedError('the Token field and the Bearer token differ');
   }
   return fromField ?? fromHeader;
+}
+
+/**
+ * Who is asking, as well as the request tells: the client address where the
+ * runtime passes one (Twilio Functions withhold X-Forwarded-*), else the
+ * browser's Origin and User-Agent. A flooder can vary these; the budget's
+ * global bound still holds, and an ordinary flood from one tool stays within
+ * its share.
+ */
+function sourceOf(incoming: IncomingRequest): string {
+  const forwarded = singleHeader(incoming, 'x-forwarded-for')?.split(',')[0]?.trim();
+  if (forwarded !== undefined && forwarded !== '') return `address:${forwarded}`;
+  return `client:${singleHeader(incoming, 'origin') ?? ''}|${singleHeader(incoming, 'user-agent') ?? ''}`;
 }
 
 async function identify(incoming: IncomingRequest, options: AuthenticationOptions): Promise<Caller> {
@@ -57,6 +74,11 @@ async function identify(incoming: IncomingRequest, options: AuthenticationOption
     );
     if (signed) return { kind: 'twilio-signature' };
   }
+  if (options.signedOnly === true) {
+    throw new UnauthenticatedError(
+      signature === undefined ? 'only a Twilio signature is accepted here' : 'the X-Twilio-Signature does not match',
+    );
+  }
 
   const basic = authorization === undefined ? undefined : parseBasicAuthorization(authorization);
   if (basic !== undefined && settings.basicAuth !== undefined && basicCredentialsMatch(basic, settings.basicAuth)) {
@@ -65,7 +87,11 @@ async function identify(incoming: IncomingRequest, options: AuthenticationOption
 
   const token = presentedFlexToken(incoming, authorization);
   if (token !== undefined) {
-    const identity = await options.verifier.verify(token, { cacheSeconds: settings.tokenCacheSeconds, validate: options.validate });
+    const identity = await options.verifier.verify(token, {
+      cacheSeconds: settings.tokenCacheSeconds,
+      validate: options.validate,
+      source: sourceOf(incoming),
+    });
     if (!identity.roles.some((role) => settings.allowedRoles.has(role))) {
       throw new ForbiddenError('Your Flex role is not allowed to use this function.');
     }
@@ -86,7 +112,8 @@ export async function authenticate(incoming: IncomingRequest, options: Authentic
   try {
     return await identify(incoming, options);
   } catch (thrown) {
-    if (thrown instanceof UnauthenticatedError) thrown.challengeBasic = options.settings.basicAuth !== undefined;
+    if (thrown instanceof UnauthenticatedError)
+      thrown.challengeBasic = options.settings.basicAuth !== undefined && options.signedOnly !== true;
     throw thrown;
   }
 }

@@ -5,6 +5,7 @@ import type { TwilioTransport } from '../twilio/transport';
 import type { Caller } from './authenticate';
 import type { Deadline } from './deadline';
 import type { FlexTokenVerifier } from './flex-token';
+import type { InstanceMemory } from './instance-memory';
 
 /** One structured log line per request. It never holds a token, a password or a request body. */
 export interface RequestLogEntry {
@@ -16,6 +17,10 @@ export interface RequestLogEntry {
   upstreamAttempts: number;
   durationMs: number;
   replayed?: boolean;
+  /** Why a request failed, in words that never hold a credential (for 401s, the reason the caller is not told). */
+  reason?: string;
+  /** What the calls to Twilio left worth knowing, e.g. a list cut short after 50 pages. */
+  notes?: string[];
   /** Only for `internal_error`: what was thrown, with its stack (never in the answer). */
   defect?: string;
 }
@@ -27,6 +32,8 @@ export interface Dependencies {
   /** A new HTTP sender for each request: the bottom of the one way out to Twilio. */
   newSender: () => HttpSender;
   verifier: FlexTokenVerifier;
+  /** What this function instance remembers between requests. */
+  memory: InstanceMemory;
   now: () => number;
   random: () => number;
   newRequestId: () => string;
@@ -40,6 +47,7 @@ export interface RequestContext {
   deadline: Deadline;
   /** The one way out to Twilio for this request's calls. */
   transport: TwilioTransport;
+  memory: InstanceMemory;
   now: () => number;
 }
 

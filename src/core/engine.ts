@@ -31,6 +31,8 @@ export async function handle(options: {
   incoming: IncomingRequest;
   deps: Dependencies;
   handler: CoreHandler;
+  /** Only a Twilio signature is accepted (TaskRouter's callback): no Flex token, no Basic. */
+  signedOnly?: boolean;
   /** The edge's own check of what came in (method, body type), run first: it throws a typed failure. */
   admit?: (incoming: IncomingRequest) => void;
 }): Promise<Outcome> {
@@ -52,12 +54,19 @@ export async function handle(options: {
       deadline,
       sender: deps.newSender(),
       random: deps.random,
+      region: settings.region,
+      edge: settings.edge,
     });
     transport = calls;
-    const context: RequestContext = { incoming, settings, deadline, transport: calls, now: deps.now };
+    const context: RequestContext = { incoming, settings, deadline, transport: calls, memory: deps.memory, now: deps.now };
     const work = async (): Promise<HandlerResult> => {
       const validate = (token: string) => validateToken(calls, { accountSid: context.settings.accountSid, token });
-      caller = await authenticate(incoming, { settings: context.settings, verifier: deps.verifier, validate });
+      caller = await authenticate(incoming, {
+        settings: context.settings,
+        verifier: deps.verifier,
+        validate,
+        signedOnly: options.signedOnly,
+      });
       return options.handler({ ...context, caller });
     };
     // A last guard only: every outbound call already has its own timeout within the deadline.
@@ -80,6 +89,7 @@ export async function handle(options: {
     settings,
     callerKind: caller?.kind ?? null,
     upstreamAttempts: transport?.attempts ?? 0,
+    notes: transport?.notes ?? [],
     durationMs: deps.now() - startedAt,
     ...(defect === undefined ? {} : { defect }),
   };

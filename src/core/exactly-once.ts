@@ -1,6 +1,8 @@
 import { asFailure } from '../errors';
+import { SyncKeyStore } from '../twilio/sync-key-store';
 import type { AuthenticatedContext } from './context';
-import { claimKey, type IdempotencyKey, recordResult, releaseKey, twilioDidNotAct, type UnrecordedResultFinder } from './idempotency';
+import { claimKey, recordResult, releaseKey, twilioDidNotAct, type UnrecordedResultFinder } from './idempotency';
+import type { IdempotencyKey } from './idempotency-key';
 
 /**
  * Makes one change in Twilio at most once per Idempotency-Key. The key's
@@ -21,11 +23,10 @@ export async function exactlyOnce<Reads, Result extends object>(options: {
 }): Promise<{ result: Result; replayed: boolean }> {
   const { context, key } = options;
   const { transport, settings } = context;
+  const store = new SyncKeyStore({ transport, serviceSid: settings.syncServiceSid, ttlSeconds: settings.idempotencyTtlSeconds });
   const startedAtMs = context.now();
   const [claim, reads] = await Promise.allSettled([
-    key === undefined
-      ? undefined
-      : claimKey<Result>({ transport, settings, key, now: context.now, findUnrecordedResult: options.findUnrecordedResult }),
+    key === undefined ? undefined : claimKey<Result>({ store, key, now: context.now, findUnrecordedResult: options.findUnrecordedResult }),
     options.read(),
   ]);
   if (claim.status === 'rejected') throw claim.reason;
@@ -34,11 +35,10 @@ export async function exactlyOnce<Reads, Result extends object>(options: {
     if (reads.status === 'rejected') throw reads.reason;
     const result = await options.change(reads.value);
     // A failed record leaves the repeat to find the result in Twilio, or to say what it cannot know.
-    if (key !== undefined && options.mustRecord(result))
-      await recordResult({ transport, settings, key, startedAtMs, result }).catch(() => undefined);
+    if (key !== undefined && options.mustRecord(result)) await recordResult({ store, key, startedAtMs, result }).catch(() => undefined);
     return { result, replayed: false };
   } catch (thrown) {
-    if (key !== undefined && twilioDidNotAct(asFailure(thrown))) await releaseKey({ transport, settings, key }).catch(() => undefined);
+    if (key !== undefined && twilioDidNotAct(asFailure(thrown))) await releaseKey({ store, key }).catch(() => undefined);
     throw thrown;
   }
 }

@@ -1,5 +1,14 @@
 import type { FieldProblem } from '../errors';
-import { describeSid, isSid, type SidKind } from '../sids';
+import {
+  describeSid,
+  readOneOf,
+  readSid,
+  readTaskChannel,
+  readWholeNumber,
+  type SidKind,
+  type ValueRead,
+  type WholeNumberRange,
+} from '../value-formats';
 
 type Params = Readonly<Record<string, unknown>>;
 
@@ -27,10 +36,14 @@ function jsonTextDepth(text: string): number {
 }
 
 /** Walks a parsed value without recursion: too deep, or a forbidden key, stops the walk. */
-function inspectTree(root: unknown): 'too-deep' | 'forbidden-key' | 'ok' {
+function inspectTree(root: unknown): 'too-deep' | 'forbidden-key' | 'unfaithful-number' | 'ok' {
   const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
   while (pending.length > 0) {
     const { value, depth } = pending.pop() as { value: unknown; depth: number };
+    // 1e309 parses as Infinity (sent on as null); integers past 2^53 have already lost digits: the task would differ.
+    if (typeof value === 'number' && (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))) {
+      return 'unfaithful-number';
+    }
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_ATTRIBUTES_DEPTH) return 'too-deep';
     for (const key of Object.keys(value)) {
@@ -67,44 +80,26 @@ export class FieldReader {
       }
       return undefined;
     }
-    if (!isSid(kind, value)) {
-      this.problems.push({ field, message: `must be ${describeSid(kind)}` });
-      return undefined;
-    }
-    return value;
+    return this.checked(field, readSid(kind, value));
   }
 
   oneOf<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
     const value = this.text(field);
     if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push({ field, message: `must be one of: ${allowed.join(', ')}` });
-      return fallback;
-    }
-    return value as T;
+    return this.checked(field, readOneOf(value, allowed)) ?? fallback;
   }
 
-  matching(field: string, pattern: RegExp, description: string): string | undefined {
+  /** A TaskRouter task channel's unique name. */
+  taskChannel(field: string): string | undefined {
     const value = this.text(field);
-    if (value !== undefined && !pattern.test(value)) {
-      this.problems.push({ field, message: `must be ${description}` });
-      return undefined;
-    }
-    return value;
+    return value === undefined ? undefined : this.checked(field, readTaskChannel(value));
   }
 
   /** A whole number in range, as a JSON number or a decimal string such as "5". */
-  integer(field: string, range: { min: number; max: number; unit: string }): number | undefined {
+  integer(field: string, range: WholeNumberRange): number | undefined {
     const value = this.params[field];
     if (value === undefined || value === null || value === '') return undefined;
-    let parsed: number | undefined;
-    if (typeof value === 'number' && Number.isInteger(value)) parsed = value;
-    if (typeof value === 'string' && /^\d{1,10}$/.test(value)) parsed = Number(value);
-    if (parsed === undefined || parsed < range.min || parsed > range.max) {
-      this.problems.push({ field, message: `must be a whole number of ${range.unit} from ${range.min} to ${range.max}` });
-      return undefined;
-    }
-    return parsed;
+    return this.checked(field, readWholeNumber(value, range));
   }
 
   /** A JSON object, or a string holding one: at most MAX_ATTRIBUTES_DEPTH deep, MAX_ATTRIBUTES_BYTES serialized, no prototype keys. */
@@ -126,6 +121,12 @@ export class FieldReader {
     const shape = inspectTree(parsed);
     if (shape === 'too-deep') return this.attributeProblem(field, `must be nested at most ${MAX_ATTRIBUTES_DEPTH} levels deep`);
     if (shape === 'forbidden-key') return this.attributeProblem(field, 'must not use the keys __proto__, constructor or prototype');
+    if (shape === 'unfaithful-number') {
+      return this.attributeProblem(
+        field,
+        'must hold only numbers JSON carries faithfully (finite, integers within ±2^53): send larger numbers as strings',
+      );
+    }
     const bytes = Buffer.byteLength(JSON.stringify(parsed), 'utf8');
     if (bytes > MAX_ATTRIBUTES_BYTES) {
       this.tooLarge.push({ field, message: `must serialize to at most ${MAX_ATTRIBUTES_BYTES} bytes (got ${bytes})` });
@@ -137,5 +138,12 @@ export class FieldReader {
   private attributeProblem(field: string, message: string): Record<string, unknown> {
     this.problems.push({ field, message });
     return {};
+  }
+
+  /** The value read, or undefined with its problem recorded against the field. */
+  private checked<T>(field: string, read: ValueRead<T>): T | undefined {
+    if (read.ok) return read.value;
+    this.problems.push({ field, message: read.problem });
+    return undefined;
   }
 }

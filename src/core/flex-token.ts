@@ -12,21 +12,60 @@ export const REJECTION_MEMORY_MS = 5000;
 /** What one instance sends to the validation endpoint at most, per second; past it, callers are told to retry. */
 export const VALIDATIONS_PER_SECOND = 20;
 
-/** At most `limit` calls in any one-second window: the times of the last `limit` calls are kept. */
+/** What one caller (one source) may spend of the per-second budget: the rest stays for everyone else. */
+export const SOURCE_SHARE = 0.25;
+
+/** Times of recent calls, at most `limit` in any one-second window. */
+class Window {
+  readonly recent: number[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  hasRoom(nowMs: number): boolean {
+    while (this.recent.length > 0 && (this.recent[0] as number) <= nowMs - 1000) this.recent.shift();
+    return this.recent.length < this.limit;
+  }
+}
+
+/**
+ * At most `limit` calls in any one-second window, and at most a share of them
+ * for any one source, so that one flooding caller cannot spend everyone's
+ * budget. A call without a known source counts against the whole only.
+ */
 class RateBound {
-  private readonly recent: number[] = [];
+  private readonly all: Window;
+  private readonly bySource = new Map<string, Window>();
+  private readonly perSource: number;
 
   constructor(
     private readonly limit: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.all = new Window(limit);
+    this.perSource = Math.max(1, Math.floor(limit * SOURCE_SHARE));
+  }
 
-  tryTake(): boolean {
+  tryTake(source: string | undefined): boolean {
     const nowMs = this.now();
-    while (this.recent.length > 0 && (this.recent[0] as number) <= nowMs - 1000) this.recent.shift();
-    if (this.recent.length >= this.limit) return false;
-    this.recent.push(nowMs);
+    if (!this.all.hasRoom(nowMs)) return false;
+    const own = source === undefined ? undefined : this.sourceWindow(source, nowMs);
+    if (own !== undefined && !own.hasRoom(nowMs)) return false;
+    this.all.recent.push(nowMs);
+    own?.recent.push(nowMs);
     return true;
+  }
+
+  private sourceWindow(source: string, nowMs: number): Window {
+    // Sources idle for a second hold nothing: forget them, so the map stays as small as the current traffic.
+    if (this.bySource.size > 1000) {
+      for (const [key, window] of this.bySource) if (window.hasRoom(nowMs) && window.recent.length === 0) this.bySource.delete(key);
+    }
+    let window = this.bySource.get(source);
+    if (window === undefined) {
+      window = new Window(this.perSource);
+      this.bySource.set(source, window);
+    }
+    return window;
   }
 }
 
@@ -60,7 +99,12 @@ export class FlexTokenVerifier {
 
   async verify(
     token: string,
-    options: { cacheSeconds: number; validate: (token: string) => Promise<FlexTokenIdentity> },
+    options: {
+      cacheSeconds: number;
+      validate: (token: string) => Promise<FlexTokenIdentity>;
+      /** Who is asking, as far as the request tells (see authenticate's sourceOf); its share of the budget is bounded. */
+      source?: string | undefined;
+    },
   ): Promise<FlexTokenIdentity> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWE.test(token)) throw new UnauthenticatedError('the Flex token is not a compact JWE');
     const key = sha256Hex(token);
@@ -70,7 +114,8 @@ export class FlexTokenVerifier {
 
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    if (!this.rateBound.tryTake()) throw new UpstreamUnavailableError('token-validate', { retryAfterSeconds: 1 });
+    if (!this.rateBound.tryTake(options.source))
+      throw new UpstreamUnavailableError('token-validate', { retryAfterSeconds: 1, tried: 'busy' });
 
     const validation = this.validateOnce(key, token, options);
     this.inFlight.set(key, validation);

@@ -29,6 +29,8 @@ export interface Outcome {
   callerKind: Caller['kind'] | null;
   upstreamAttempts: number;
   durationMs: number;
+  /** What the calls to Twilio left worth logging (a list cut short). */
+  notes: string[];
   /** Only for an internal failure: what was thrown, with its stack (for the log, never the answer). */
   defect?: string;
 }

@@ -12,6 +12,22 @@ function agentParticipants(participants: readonly ChannelParticipant[]): Channel
   return participants.filter((participant) => participant.type === 'agent');
 }
 
+/** The workers of the channel's agent participants. */
+export function agentWorkers(participants: readonly ChannelParticipant[]): string[] {
+  return [
+    ...new Set(
+      agentParticipants(participants).flatMap((participant) => (participant.workerSid === undefined ? [] : [participant.workerSid])),
+    ),
+  ];
+}
+
+/** v3, for every caller: a named participantSid is an agent participant of the channel (never the customer, never a stranger). */
+export function requireAgentParticipant(participantSid: string, participants: readonly ChannelParticipant[]): void {
+  if (!agentParticipants(participants).some((participant) => participant.sid === participantSid)) {
+    throw new InvalidRequestError([{ field: 'participantSid', message: 'must be an agent participant of this conversation channel' }]);
+  }
+}
+
 /** A plain agent may act only on a channel where their worker is an agent participant. */
 export function requireOwnParticipation(caller: Caller, participants: readonly ChannelParticipant[]): void {
   const workerSid = caller.kind === 'flex-token' ? caller.workerSid : undefined;

@@ -1,10 +1,11 @@
 import type { Settings } from '../config';
-import { plainObject } from '../values';
-import { InvalidRequestError } from '../errors';
+import { plainObject } from '../untrusted-json';
+import { type FieldProblem, InvalidRequestError } from '../errors';
 import type { Routing, RoutingProperties } from '../twilio/flex';
 import type { WorkspaceTask } from '../twilio/taskrouter';
 import type { Caller } from './authenticate';
-import { QUEUE_REQUIRED_MESSAGE, type TransferRequest } from './transfer-request';
+import type { SealedTransferClose } from './transfer-close';
+import { QUEUE_REQUIRED_MESSAGE, type TransferRequest, WORKFLOW_REQUIRED_MESSAGE } from './transfer-request';
 
 /** Attribute keys this service owns: a request (or the original task) can neither set nor spoof them. */
 export const SERVER_ATTRIBUTE_KEYS = [
@@ -14,6 +15,9 @@ export const SERVER_ATTRIBUTE_KEYS = [
   'transferredByWorkerSid',
   'transferredFromTaskSid',
   'transferRequestKey',
+  'transferQueueSid',
+  'workerSidsInConversation',
+  'transferClose',
 ] as const;
 
 /** The task channel when neither the request, the original task nor a setting names one: never TaskRouter's `default`. */
@@ -27,6 +31,10 @@ export interface RoutingInput {
   originalTask: WorkspaceTask | undefined;
   /** The hash of the request's Idempotency-Key, carried so a repeat can find this invite. */
   requestKeyHash?: string;
+  /** The workers of the channel's agent participants (the workflow may skip them). */
+  workerSidsInConversation?: readonly string[];
+  /** A cold transfer closing on acceptance: what /transfer-events will close, sealed. */
+  transferClose?: SealedTransferClose;
 }
 
 /**
@@ -54,16 +62,21 @@ function transferAttributes(input: RoutingInput): Record<string, unknown> {
   if (caller.kind === 'flex-token' && caller.workerSid !== undefined) merged.transferredByWorkerSid = caller.workerSid;
   if (transfer.taskSid !== undefined) merged.transferredFromTaskSid = transfer.taskSid;
   if (input.requestKeyHash !== undefined) merged.transferRequestKey = input.requestKeyHash;
+  merged.workerSidsInConversation = [...(input.workerSidsInConversation ?? [])];
+  if (transfer.targetType === 'worker' && input.settings.agentRouting === 'workflow' && transfer.queueSid !== undefined) {
+    merged.transferQueueSid = transfer.queueSid;
+  }
+  if (input.transferClose !== undefined) merged.transferClose = { ...input.transferClose };
   return merged;
 }
 
-/** The queue an agent transfer goes through: request, then setting, then the original task's; one is required. */
-export function agentTransferQueue(input: Pick<RoutingInput, 'transfer' | 'settings' | 'originalTask'>): string {
-  const queueSid = input.transfer.queueSid ?? input.settings.agentQueueSid ?? input.originalTask?.queueSid;
-  if (queueSid === undefined) {
-    throw new InvalidRequestError([{ field: 'queueSid', message: QUEUE_REQUIRED_MESSAGE }]);
+/** The workflow every invite names (v3): request, then setting, then the original task's; one is required. */
+export function transferWorkflow(input: Pick<RoutingInput, 'transfer' | 'settings' | 'originalTask'>): string {
+  const workflowSid = input.transfer.workflowSid ?? input.settings.defaultWorkflowSid ?? input.originalTask?.workflowSid;
+  if (workflowSid === undefined) {
+    throw new InvalidRequestError([{ field: 'workflowSid', message: WORKFLOW_REQUIRED_MESSAGE }]);
   }
-  return queueSid;
+  return workflowSid;
 }
 
 /** The `routing` of the invite: what TaskRouter builds the new task from. */
@@ -75,11 +88,21 @@ export function buildRouting(input: RoutingInput): Routing {
     task_channel_unique_name:
       transfer.taskChannel ?? originalTask?.taskChannelUniqueName ?? settings.defaultTaskChannel ?? FALLBACK_TASK_CHANNEL,
   };
+  // What only the original task could have supplied is reported together, like every other 400.
   const workflowSid = transfer.workflowSid ?? settings.defaultWorkflowSid ?? originalTask?.workflowSid;
-  if (workflowSid !== undefined) properties.workflow_sid = workflowSid;
+  const direct = transfer.targetType === 'worker' && settings.agentRouting === 'direct';
+  const agentQueueSid = transfer.queueSid ?? settings.agentQueueSid ?? originalTask?.queueSid;
+  const problems: FieldProblem[] = [];
+  if (workflowSid === undefined) problems.push({ field: 'workflowSid', message: WORKFLOW_REQUIRED_MESSAGE });
+  if (direct && agentQueueSid === undefined) problems.push({ field: 'queueSid', message: QUEUE_REQUIRED_MESSAGE });
+  if (workflowSid === undefined || problems.length > 0) throw new InvalidRequestError(problems);
+  properties.workflow_sid = workflowSid;
   if (transfer.targetType === 'worker') {
-    properties.queue_sid = agentTransferQueue(input);
-    properties.worker_sid = transfer.targetSid;
+    // Workflow mode sends neither: the workflow reaches the worker by known-agent routing on transferTargetSid.
+    if (direct) {
+      properties.queue_sid = agentQueueSid;
+      properties.worker_sid = transfer.targetSid;
+    }
   } else {
     properties.queue_sid = transfer.targetSid;
   }

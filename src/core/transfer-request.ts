@@ -1,6 +1,5 @@
 import type { Settings } from '../config';
 import { type FieldProblem, ForbiddenError, InvalidRequestError, PayloadTooLargeError } from '../errors';
-import { TASK_CHANNEL_DESCRIPTION, TASK_CHANNEL_PATTERN } from '../sids';
 import { FieldReader } from './fields';
 
 export type TargetType = 'worker' | 'queue';
@@ -34,6 +33,9 @@ export const MAX_TIMEOUT_SECONDS = 1_209_600;
 export const QUEUE_REQUIRED_MESSAGE =
   "is required for an agent transfer (Twilio needs a queue with the worker): name one, set TRANSFER_AGENT_QUEUE_SID, or send taskSid so the original task's queue is used";
 
+export const WORKFLOW_REQUIRED_MESSAGE =
+  "is required: every invite names a workflow (Twilio requires one when a workspace has several, as Flex workspaces do): name one, set TRANSFER_WORKFLOW_SID, or send taskSid so the original task's workflow is used";
+
 export interface TransferRequestContext {
   /** The caller's worker, when a Flex agent: a cold transfer can then find the participant to close. */
   callerWorkerSid?: string | undefined;
@@ -59,7 +61,7 @@ export function parseTransferRequest(
   const workerSid = targetType === 'worker' ? read.sid('workerSid', 'worker', { required: true }) : undefined;
   const queueSid = read.sid('queueSid', 'queue', { required: targetType === 'queue' });
   const workflowSid = read.sid('workflowSid', 'workflow', { required: false });
-  const taskChannel = read.matching('taskChannel', TASK_CHANNEL_PATTERN, TASK_CHANNEL_DESCRIPTION);
+  const taskChannel = read.taskChannel('taskChannel');
   const attributes = read.attributes('attributes');
   const priority = read.integer('priority', { min: 0, max: MAX_PRIORITY, unit: 'priority points' });
   const timeout = read.integer('timeout', { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
@@ -69,8 +71,12 @@ export function parseTransferRequest(
   const taskSid = read.sid('taskSid', 'task', { required: false });
   read.problems.push(...(context.moreProblems ?? []));
   // With a task, its queue and its participants are read from Twilio first; without one, what is missing is known now.
-  if (targetType === 'worker' && queueSid === undefined && settings.agentQueueSid === undefined && taskSid === undefined) {
+  const direct = targetType === 'worker' && settings.agentRouting === 'direct';
+  if (direct && queueSid === undefined && settings.agentQueueSid === undefined && taskSid === undefined) {
     read.problems.push({ field: 'queueSid', message: QUEUE_REQUIRED_MESSAGE });
+  }
+  if (workflowSid === undefined && settings.defaultWorkflowSid === undefined && taskSid === undefined) {
+    read.problems.push({ field: 'workflowSid', message: WORKFLOW_REQUIRED_MESSAGE });
   }
   if (transferType === 'cold' && participantSid === undefined && taskSid === undefined && context.callerWorkerSid === undefined) {
     read.problems.push({

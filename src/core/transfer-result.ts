@@ -9,5 +9,7 @@ export interface TransferResult {
   target: { type: TargetType; sid: string };
   transferType: TransferType;
   participantClosed: boolean;
+  /** v3: 'on-accept' when /transfer-events closes the transferring participant once the new agent accepts. */
+  participantCloses: 'on-accept' | null;
   warnings: string[];
 }

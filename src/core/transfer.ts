@@ -1,59 +1,33 @@
-import { asFailure, type FieldProblem, NotFoundError, TwilioApiError } from '../errors';
-import {
-  type ChannelInvite,
-  type ChannelParticipant,
-  type ChannelRef,
-  createInvite,
-  listInvites,
-  listParticipants,
-  setParticipantStatus,
-} from '../twilio/flex';
-import { fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
+import { AlreadyParticipantError, asFailure, type Failure, type FieldProblem } from '../errors';
+import { type ChannelInvite, type ChannelRef, createInvite, listInvites, setParticipantStatus } from '../twilio/flex';
 import type { TwilioTransport } from '../twilio/transport';
+import { plainObject } from '../untrusted-json';
 import type { AuthenticatedContext, RequestContext } from './context';
 import type { CoreHandler } from './engine';
-import type { HandlerResult } from './outcome';
 import { exactlyOnce } from './exactly-once';
-import { type IdempotencyKey, readIdempotencyKeyInto, replayResult, requestKey, type UnrecordedResultFinder } from './idempotency';
-import { isRestricted, participantToClose, requireOwnParticipation } from './ownership';
+import { replayResult, type UnrecordedResultFinder } from './idempotency';
+import { type IdempotencyKey, readIdempotencyKeyInto, requestKey } from './idempotency-key';
+import type { HandlerResult } from './outcome';
+import { agentWorkers, isRestricted, participantToClose, requireAgentParticipant, requireOwnParticipation } from './ownership';
 import { buildRouting } from './routing';
+import { type SealedTransferClose, sealTransferClose } from './transfer-close';
+import { transferEventsUrls } from './transfer-events-url';
+import { readBeforeInvite, targetStillAssigned, type TransferReads } from './transfer-reads';
 import { parseTransferRequest, type TargetType, type TransferRequest } from './transfer-request';
 import type { TransferResult } from './transfer-result';
 
-async function originalTaskOf(context: RequestContext, taskSid: string): Promise<WorkspaceTask> {
-  try {
-    return await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid });
-  } catch (thrown) {
-    if (thrown instanceof TwilioApiError && thrown.status === 404) {
-      throw new NotFoundError({
-        field: 'taskSid',
-        message: `taskSid ${taskSid} is not a task of this Flex workspace: nothing was transferred.`,
-      });
-    }
-    throw thrown;
+/** Whether a failure leaves it unknown if Twilio acted (the answer never came, or was a 5xx other than 503). */
+function outcomeUnknown(failure: Failure): boolean {
+  switch (failure.kind) {
+    case 'upstream-timeout':
+    case 'upstream-connection-lost':
+    case 'upstream-malformed-answer':
+      return true;
+    case 'twilio-api':
+      return failure.status >= 500 && failure.status !== 503;
+    default:
+      return false;
   }
-}
-
-interface ReadsBeforeInvite {
-  originalTask: WorkspaceTask | undefined;
-  participants: ChannelParticipant[] | undefined;
-}
-
-/** What has to be read before the invite, all at once: one round trip, however many reads. */
-async function readBeforeInvite(options: { context: AuthenticatedContext; transfer: TransferRequest }): Promise<ReadsBeforeInvite> {
-  const { context, transfer } = options;
-  const { caller } = context;
-  const callerWorker = caller.kind === 'flex-token' ? caller.workerSid : undefined;
-  const findsParticipantToClose =
-    transfer.transferType === 'cold' &&
-    transfer.participantSid === undefined &&
-    (callerWorker !== undefined || transfer.taskSid !== undefined);
-  const needsParticipants = isRestricted(caller, context.settings) || findsParticipantToClose;
-  const [originalTask, participants] = await Promise.all([
-    transfer.taskSid === undefined ? undefined : originalTaskOf(context, transfer.taskSid),
-    needsParticipants ? listParticipants(context.transport, transfer) : undefined,
-  ]);
-  return { originalTask, participants };
 }
 
 async function closeTransferringParticipant(context: RequestContext, transfer: TransferRequest, participantSid: string): Promise<string[]> {
@@ -62,10 +36,14 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
     return [];
   } catch (thrown) {
     // The invite stands: the customer has a pending agent. Reporting an error here would invite a retry and a second invite.
-    const reason = asFailure(thrown).message.replace(/\.$/, '');
+    const failure = asFailure(thrown);
+    const reason = failure.message.replace(/\.$/, '');
+    const what = outcomeUnknown(failure)
+      ? `participant ${participantSid} may not have been set to ${transfer.participantStatus} (${reason}: Twilio may have done it without the answer arriving)`
+      : `participant ${participantSid} could not be set to ${transfer.participantStatus} (${reason})`;
     return [
-      `The invite was created, but participant ${participantSid} could not be set to ${transfer.participantStatus} (${reason}). ` +
-        'Do not retry the transfer: end your task in Flex, or update the participant through the Interactions API.',
+      `The invite was created, but ${what}. ` +
+        'Do not retry the transfer: check the conversation in Flex, end your task there, or update the participant through the Interactions API.',
     ];
   }
 }
@@ -74,6 +52,7 @@ async function closeTransferringParticipant(context: RequestContext, transfer: T
 function resultFromInvite(ref: ChannelRef, invite: ChannelInvite): TransferResult {
   const { attributes } = invite;
   const transferType = attributes.transferType === 'cold' ? 'cold' : 'warm';
+  const closesOnAccept = plainObject(attributes.transferClose) !== undefined;
   return {
     inviteSid: invite.inviteSid,
     interactionSid: ref.interactionSid,
@@ -82,8 +61,9 @@ function resultFromInvite(ref: ChannelRef, invite: ChannelInvite): TransferResul
     target: { type: attributes.transferTargetType === 'worker' ? 'worker' : 'queue', sid: String(attributes.transferTargetSid ?? '') },
     transferType,
     participantClosed: false,
+    participantCloses: closesOnAccept ? 'on-accept' : null,
     warnings:
-      transferType === 'cold'
+      transferType === 'cold' && !closesOnAccept
         ? ['This answer repeats an earlier transfer; whether it closed your participant was not recorded: check the conversation in Flex.']
         : [],
   };
@@ -100,21 +80,51 @@ function transferFromInvites(transport: TwilioTransport, channel: ChannelRef, ke
     const invite = (await listInvites(transport, channel)).find((candidate) => candidate.attributes.transferRequestKey === key.hash);
     if (invite === undefined) return undefined;
     const result = resultFromInvite(channel, invite);
-    return result.transferType === 'cold' && mayStillRun ? undefined : result;
+    return result.transferType === 'cold' && result.participantCloses === null && mayStillRun ? undefined : result;
   };
 }
 
-/** Checks ownership, invites, and for a cold transfer closes the transferring participant once the invite exists. */
+/** The participant a cold transfer closes, and whether /transfer-events closes it on acceptance or this request does now. */
+function coldClosePlan(options: {
+  context: AuthenticatedContext;
+  transfer: TransferRequest;
+  reads: TransferReads;
+  participantSid: string;
+}): { transferClose: SealedTransferClose | undefined; warnings: string[] } {
+  const { context, transfer, reads, participantSid } = options;
+  if (context.settings.coldClose === 'immediate') return { transferClose: undefined, warnings: [] };
+  const ours = transferEventsUrls(context.incoming);
+  const configured = reads.workspaceCallback?.eventCallbackUrl;
+  if (configured !== undefined && ours.includes(configured.replace(/\/+$/, ''))) {
+    const close = {
+      interactionSid: transfer.interactionSid,
+      channelSid: transfer.channelSid,
+      participantSid,
+      status: transfer.participantStatus,
+    };
+    return { transferClose: sealTransferClose(close, context.settings.authToken), warnings: [] };
+  }
+  return {
+    transferClose: undefined,
+    warnings: [
+      `TRANSFER_COLD_CLOSE is on-accept, but the workspace's EventCallbackUrl is ${configured ?? 'not set'}, not ${ours[0]}: ` +
+        'the transferring participant was closed at once instead of when the new agent accepts. See "Setting up the workspace callback" in the README.',
+    ],
+  };
+}
+
+/** Checks ownership and the conversation, invites, and for a cold transfer closes (now, or sealed for on acceptance). */
 async function invite(options: {
   context: AuthenticatedContext;
   transfer: TransferRequest;
-  reads: ReadsBeforeInvite;
+  reads: TransferReads;
   requestKeyHash: string | undefined;
 }): Promise<TransferResult> {
   const { context, transfer, reads } = options;
   const { caller, settings } = context;
   const restricted = isRestricted(caller, settings);
-  if (restricted) requireOwnParticipation(caller, reads.participants ?? []);
+  if (restricted) requireOwnParticipation(caller, reads.participants);
+  if (transfer.participantSid !== undefined) requireAgentParticipant(transfer.participantSid, reads.participants);
   const closing =
     transfer.transferType === 'cold'
       ? participantToClose({
@@ -125,9 +135,25 @@ async function invite(options: {
           participants: reads.participants,
         })
       : undefined;
-  const routing = buildRouting({ transfer, caller, settings, originalTask: reads.originalTask, requestKeyHash: options.requestKeyHash });
+  if (
+    transfer.targetType === 'worker' &&
+    (await targetStillAssigned(context, { workerSid: transfer.targetSid, participants: reads.participants }))
+  ) {
+    throw new AlreadyParticipantError(transfer.targetSid);
+  }
+  const plan = closing === undefined ? undefined : coldClosePlan({ context, transfer, reads, participantSid: closing });
+  const routing = buildRouting({
+    transfer,
+    caller,
+    settings,
+    originalTask: reads.originalTask,
+    requestKeyHash: options.requestKeyHash,
+    workerSidsInConversation: agentWorkers(reads.participants),
+    transferClose: plan?.transferClose,
+  });
   const created = await createInvite(context.transport, transfer, routing);
-  const warnings = closing === undefined ? [] : await closeTransferringParticipant(context, transfer, closing);
+  const closesOnAccept = plan?.transferClose !== undefined;
+  const closeWarnings = closing === undefined || closesOnAccept ? [] : await closeTransferringParticipant(context, transfer, closing);
   return {
     inviteSid: created.inviteSid,
     interactionSid: transfer.interactionSid,
@@ -135,8 +161,9 @@ async function invite(options: {
     taskSid: created.taskSid,
     target: { type: transfer.targetType, sid: transfer.targetSid },
     transferType: transfer.transferType,
-    participantClosed: closing !== undefined && warnings.length === 0,
-    warnings,
+    participantClosed: closing !== undefined && !closesOnAccept && closeWarnings.length === 0,
+    participantCloses: closesOnAccept ? 'on-accept' : null,
+    warnings: [...(plan?.warnings ?? []), ...closeWarnings],
   };
 }
 
@@ -157,10 +184,10 @@ export function transferHandler(functionName: string, targetType: TargetType): C
       context,
       key,
       findUnrecordedResult: key === undefined ? undefined : transferFromInvites(transport, transfer, key),
-      read: () => readBeforeInvite({ context, transfer }),
+      read: () => readBeforeInvite(context, transfer),
       change: (reads) => invite({ context, transfer, reads, requestKeyHash: key?.hash }),
-      // A warm transfer's answer is rebuilt from its invite; a cold one's close is known only to this request.
-      mustRecord: (done) => done.transferType === 'cold',
+      // A warm transfer's answer, or a cold one closing on acceptance, is rebuilt from its invite; an immediate close is known only to this request.
+      mustRecord: (done) => done.transferType === 'cold' && done.participantCloses === null,
     });
     if (replayed) return replayResult({ effect: 'created', result });
     return { effect: 'created', body: result, happened: 'transferred' };

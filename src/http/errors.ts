@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'already_participant'
+  | 'transferring_agent_gone'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
@@ -42,12 +44,16 @@ function notSentNote(failure: Failure): string {
 
 function unavailableMessage(failure: UpstreamUnavailableError): string {
   const { operation } = failure;
-  if (operation === 'token-validate')
-    return 'The Flex token could not be validated: the validation service was unreachable or busy. Try again shortly.';
-  if (operation.startsWith('sync-')) {
-    return 'Twilio Sync, where Idempotency-Key claims are kept, failed or could not be reached, so nothing was done. Try again shortly with the same key.';
+  const tried = failure.tried === undefined ? '' : ` (${failure.tried})`;
+  if (operation === 'token-validate') {
+    return failure.tried === 'busy'
+      ? 'The Flex token could not be validated now: this service is busy validating other tokens. Try again in a second.'
+      : `The Flex token could not be validated: the validation service was unreachable${tried}. Try again shortly.`;
   }
-  return `Twilio could not be reached for the ${operation} request, which was not sent.${notSentNote(failure)} Try again shortly.`;
+  if (operation.startsWith('sync-')) {
+    return `Twilio Sync, where Idempotency-Key claims are kept, failed or could not be reached${tried}, so nothing was done. Try again shortly with the same key.`;
+  }
+  return `Twilio could not be reached for the ${operation} request${tried}, which was not sent.${notSentNote(failure)} Try again shortly.`;
 }
 
 function answer(status: number, code: ErrorCode, message: string, extra: Partial<ErrorBody['error']> = {}): Answer<ErrorBody> {
@@ -83,6 +89,12 @@ export function failureToHttp(failure: Failure): Answer<ErrorBody> {
       return answer(404, 'not_found', failure.message, { details: [{ field: failure.field, message: failure.message }] });
     case 'conflict':
       return withRetryAfter(answer(409, 'conflict', failure.message), failure.retryAfterSeconds);
+    case 'already-participant':
+      return answer(409, 'already_participant', failure.message, { details: [{ field: 'workerSid', message: failure.message }] });
+    case 'transferring-agent-gone':
+      return answer(409, 'transferring_agent_gone', failure.message);
+    case 'agent-workflow-misconfigured':
+      return answer(500, 'misconfigured', failure.message);
     case 'idempotency-key-reused':
       return answer(422, 'idempotency_key_reused', failure.message);
     case 'upstream-unavailable':

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dependencies } from '../core/context';
 import { FlexTokenVerifier } from '../core/flex-token';
+import { InstanceMemory } from '../core/instance-memory';
 import { helperLibrarySender } from '../twilio/sender';
 
 /**
@@ -13,6 +14,7 @@ export function buildDependencies(env: Dependencies['env'], replacing: Partial<O
     env,
     newSender: helperLibrarySender,
     verifier: new FlexTokenVerifier(),
+    memory: new InstanceMemory(),
     now: Date.now,
     random: Math.random,
     newRequestId: randomUUID,

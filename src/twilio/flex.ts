@@ -1,6 +1,6 @@
 import { UpstreamMalformedAnswerError } from '../errors';
-import { isSid } from '../sids';
-import { nonEmptyString, plainObject } from '../values';
+import { isSid } from '../value-formats';
+import { nonEmptyString, plainObject } from '../untrusted-json';
 import type { TwilioTransport } from './transport';
 
 export interface ChannelRef {
@@ -52,11 +52,22 @@ interface Page<Instance> {
   nextPage(): Promise<Page<Instance>> | undefined;
 }
 
-/** Every page, however many: the request's deadline, not a page count, bounds the reading. */
-async function readAllPages<Instance>(first: Promise<Page<Instance>>): Promise<Instance[]> {
+/** A list longer than this many pages is cut short (a next_page_url pointing back at itself would loop until the deadline). */
+export const MAX_PAGES = 50;
+
+/**
+ * Every page, up to MAX_PAGES, on the host the list started on (the
+ * transport refuses any other). A list cut short is said in the request's
+ * log line.
+ */
+async function readAllPages<Instance>(transport: TwilioTransport, listName: string, first: Promise<Page<Instance>>): Promise<Instance[]> {
   let page = await first;
   const all = [...page.instances];
-  while (page.nextPageUrl) {
+  for (let pages = 1; page.nextPageUrl; pages += 1) {
+    if (pages >= MAX_PAGES) {
+      transport.note(`the ${listName} list was cut short after ${MAX_PAGES} pages`);
+      break;
+    }
     const next = await page.nextPage();
     if (!next) break;
     page = next;
@@ -106,7 +117,11 @@ export async function listParticipants(transport: TwilioTransport, ref: ChannelR
   const { value } = await transport.call(
     'participant-list',
     (client) =>
-      readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).participants.page({ pageSize: PAGE_SIZE })),
+      readAllPages(
+        transport,
+        'participant',
+        client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).participants.page({ pageSize: PAGE_SIZE }),
+      ),
     { safeToRepeat: true },
   );
   return value.map((participant) => {
@@ -124,7 +139,11 @@ export async function listInvites(transport: TwilioTransport, ref: ChannelRef): 
   const { value } = await transport.call(
     'invite-list',
     (client) =>
-      readAllPages(client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE })),
+      readAllPages(
+        transport,
+        'invite',
+        client.flexApi.v1.interaction(ref.interactionSid).channels(ref.channelSid).invites.page({ pageSize: PAGE_SIZE }),
+      ),
     { safeToRepeat: true },
   );
   return value.map((invite) => {

@@ -11,6 +11,9 @@ export const TWILIO_OPERATIONS = [
   'participant-update',
   'task-fetch',
   'task-update',
+  'workspace-fetch',
+  'workspace-update',
+  'workflow-fetch',
   'sync-create',
   'sync-fetch',
   'sync-update',
@@ -18,3 +21,14 @@ export const TWILIO_OPERATIONS = [
 ] as const;
 
 export type TwilioOperation = (typeof TWILIO_OPERATIONS)[number];
+
+/** Operations that only read: Twilio never acts on them, whatever their failure. */
+export const READ_OPERATIONS: ReadonlySet<TwilioOperation> = new Set([
+  'token-validate',
+  'invite-list',
+  'participant-list',
+  'task-fetch',
+  'workspace-fetch',
+  'workflow-fetch',
+  'sync-fetch',
+]);

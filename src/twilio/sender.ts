@@ -1,8 +1,10 @@
+import type { HttpMethod } from 'twilio/lib/interfaces';
 import { helperLibrary } from './helper-library';
 
 /** One HTTP request to Twilio, in the shape the helper library hands its pluggable `httpClient`. */
 export interface OutboundRequest {
-  method: string;
+  /** Lower case, as the helper library names them. */
+  method: HttpMethod;
   uri: string;
   username?: string;
   password?: string;
@@ -67,9 +69,8 @@ export function helperLibrarySender(): HttpSender {
         return { statusCode: response.status, headers: response.headers as Record<string, unknown>, body: response.data };
       }
       // RequestClient takes no abort signal: its own timeout (the call's remaining time) ends a hung attempt.
-      // Its declared option and answer types are narrower than what it takes and returns (headers, forever).
-      const answer: unknown = await client.request({ ...options, timeout: timeoutMs, forever: true } as never);
-      return answer as InboundAnswer;
+      const answer = await client.request({ ...options, timeout: timeoutMs, forever: true });
+      return { statusCode: answer.statusCode, headers: answer.headers, body: answer.body };
     },
     close: () => (client.axios.defaults.httpsAgent as { destroy?: () => void } | undefined)?.destroy?.(),
   };

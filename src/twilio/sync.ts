@@ -1,5 +1,6 @@
-import { TwilioApiError } from '../errors';
 import type { TwilioTransport } from './transport';
+
+/** The Sync Documents calls, as Twilio answers them: a refusal is a TwilioApiError (see sync-key-store.ts for what each means). */
 
 export interface SyncDocumentRef {
   serviceSid: string;
@@ -12,43 +13,32 @@ export interface SyncDocument {
   revision: string;
 }
 
-/** Creates the document; false when one with this unique name already exists (the atomic claim was lost). */
+/** Creates the document; Twilio refuses a unique name already taken (409, code 54301). */
 export async function createDocument(
   transport: TwilioTransport,
   ref: SyncDocumentRef & { data: Record<string, unknown>; ttlSeconds: number },
-): Promise<boolean> {
-  try {
-    await transport.call('sync-create', (client) =>
-      client.sync.v1.services(ref.serviceSid).documents.create({ uniqueName: ref.uniqueName, data: ref.data, ttl: ref.ttlSeconds }),
-    );
-    return true;
-  } catch (thrown) {
-    if (thrown instanceof TwilioApiError && thrown.status === 409) return false;
-    throw thrown;
-  }
+): Promise<void> {
+  await transport.call('sync-create', (client) =>
+    client.sync.v1.services(ref.serviceSid).documents.create({ uniqueName: ref.uniqueName, data: ref.data, ttl: ref.ttlSeconds }),
+  );
 }
 
-/** The document, or undefined when it does not exist (or expired). */
-export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<SyncDocument | undefined> {
-  try {
-    const { value } = await transport.call(
-      'sync-fetch',
-      (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).fetch(),
-      { safeToRepeat: true },
-    );
-    const data = value.data;
-    return {
-      sid: value.sid,
-      data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
-      revision: String(value.revision),
-    };
-  } catch (thrown) {
-    if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
-    throw thrown;
-  }
+/** The document (404 when it does not exist, or expired). */
+export async function fetchDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<SyncDocument> {
+  const { value } = await transport.call(
+    'sync-fetch',
+    (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).fetch(),
+    { safeToRepeat: true },
+  );
+  const data = value.data;
+  return {
+    sid: value.sid,
+    data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
+    revision: String(value.revision),
+  };
 }
 
-/** Replaces the document's data; with `ifMatch`, only if nobody changed it since that revision was read (else 412). */
+/** Replaces the document's data; with `ifMatch`, only if nobody changed it since that revision was read (else 412, code 54103). */
 export async function updateDocument(
   transport: TwilioTransport,
   ref: SyncDocumentRef & { data: Record<string, unknown>; ifMatch?: string },
@@ -61,13 +51,9 @@ export async function updateDocument(
   );
 }
 
+/** Deletes the document (404 when it does not exist). */
 export async function removeDocument(transport: TwilioTransport, ref: SyncDocumentRef): Promise<void> {
-  try {
-    await transport.call('sync-delete', (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).remove(), {
-      safeToRepeat: true,
-    });
-  } catch (thrown) {
-    if (thrown instanceof TwilioApiError && thrown.status === 404) return;
-    throw thrown;
-  }
+  await transport.call('sync-delete', (client) => client.sync.v1.services(ref.serviceSid).documents(ref.uniqueName).remove(), {
+    safeToRepeat: true,
+  });
 }

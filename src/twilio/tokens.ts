@@ -6,7 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../errors';
-import { plainObject } from '../values';
+import { plainObject } from '../untrusted-json';
 import { parseRetryAfterSeconds } from './retry-policy';
 import type { TwilioTransport } from './transport';
 
@@ -47,7 +47,10 @@ export async function validateToken(
   const status = answer.statusCode;
   const fields = asObject(answer.body);
   if (status === 429 || status >= 500) {
-    throw new UpstreamUnavailableError('token-validate', { retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']) });
+    throw new UpstreamUnavailableError('token-validate', {
+      retryAfterSeconds: parseRetryAfterSeconds(answer.headers['retry-after']),
+      tried: `the validation service answered HTTP ${status}`,
+    });
   }
   if (typeof fields?.valid === 'boolean') {
     if (!fields.valid) throw new UnauthenticatedError('the Flex token was rejected');
@@ -87,7 +90,10 @@ async function callValidation(transport: TwilioTransport, request: { accountSid:
     return value;
   } catch (thrown) {
     if (thrown instanceof UpstreamTimeoutError || thrown instanceof UpstreamConnectionLostError) {
-      throw new UpstreamUnavailableError('token-validate', { cause: thrown });
+      throw new UpstreamUnavailableError('token-validate', {
+        cause: thrown,
+        tried: thrown instanceof UpstreamTimeoutError ? 'it did not answer in time' : 'the connection broke',
+      });
     }
     throw thrown;
   }

@@ -1,18 +1,17 @@
 import type { Twilio } from 'twilio';
-import type { ClientOpts } from 'twilio/lib/base/BaseTwilio';
 import { type Deadline, sleep, withTimeout } from '../core/deadline';
+import { RequestFailure } from '../request-failure';
 import {
-  RequestFailure,
   TwilioApiError,
   UpstreamConnectionLostError,
   UpstreamMalformedAnswerError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
   type UpstreamOperation,
-} from '../errors';
+} from '../upstream-failures';
 import { type AttemptOutcome, classifyTransportError, parseRetryAfterSeconds, retryDelayMs } from './retry-policy';
-import { helperLibrary } from './helper-library';
-import type { HttpSender, InboundAnswer, OutboundRequest } from './sender';
+import { helperLibrary, httpClientFor, type HelperLibraryRequest } from './helper-library';
+import type { HttpSender, InboundAnswer } from './sender';
 
 export interface CallOptions {
   /** A call that changes nothing in Twilio (a read, a token validation) may be repeated after a broken connection. */
@@ -30,6 +29,8 @@ export interface CallResult<T> {
 /** The state of one call (its operation, its deadline, Twilio's last answer): calls of one request may run concurrently. */
 class CallScope {
   lastAnswer: InboundAnswer | undefined;
+  /** The host of the call's first request: a list's next pages are followed only there, so credentials never leave it. */
+  host: string | undefined;
   private readonly expiresAtMs: number;
 
   constructor(
@@ -58,20 +59,15 @@ function isRestException(thrown: unknown): thrown is TwilioRestException {
   );
 }
 
-/** The helper library's `twilio(accountSid, authToken, options)`. */
-type TwilioClientFactory = (accountSid: string, authToken: string, options: ClientOpts) => Twilio;
-
-/** The helper library's default export is the client factory; its type declarations describe it as a namespace. */
-function loadTwilio(): TwilioClientFactory {
-  return helperLibrary() as unknown as TwilioClientFactory;
-}
-
 export interface TransportOptions {
   accountSid: string;
   authToken: string;
   deadline: Deadline;
   sender: HttpSender;
   random?: () => number;
+  /** TWILIO_REGION and TWILIO_EDGE, for every call (token validation included). */
+  region?: string | undefined;
+  edge?: string | undefined;
 }
 
 /**
@@ -98,6 +94,13 @@ export class TwilioTransport {
     return this.callsUnderWay[0];
   }
 
+  /** What the request's log line should say about its calls (a list cut short, ...). */
+  readonly notes: string[] = [];
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
   /** Releases the request's connections. */
   close(): void {
     this.options.sender.close();
@@ -106,11 +109,14 @@ export class TwilioTransport {
   /** Runs one helper-library call as `operation`, turning every way it can fail into a typed failure. */
   async call<T>(operation: UpstreamOperation, work: (client: Twilio) => Promise<T>, callOptions: CallOptions = {}): Promise<CallResult<T>> {
     this.callsUnderWay.push(operation);
+    // Loading the helper library (seconds, on a cold and busy instance) happens before the call's own clock starts.
+    const { Twilio: TwilioClient } = helperLibrary();
     const scope = new CallScope(operation, callOptions, this.options.deadline);
-    const client = loadTwilio()(this.options.accountSid, this.options.authToken, {
-      // The helper library accepts any object with request() as its HTTP client; its types name only its own class.
-      httpClient: { request: (request: Omit<OutboundRequest, 'timeoutMs' | 'signal'>) => this.send(scope, request) } as never,
+    const client = new TwilioClient(this.options.accountSid, this.options.authToken, {
+      httpClient: httpClientFor((request) => this.send(scope, request)),
       lazyLoading: true,
+      ...(this.options.region === undefined ? {} : { region: this.options.region }),
+      ...(this.options.edge === undefined ? {} : { edge: this.options.edge }),
     });
     try {
       const value = await withTimeout(work(client), scope.remainingMs(), () => new UpstreamTimeoutError(operation));
@@ -146,7 +152,13 @@ export class TwilioTransport {
     return thrown;
   }
 
-  private async send(scope: CallScope, request: Omit<OutboundRequest, 'timeoutMs' | 'signal'>): Promise<InboundAnswer> {
+  private async send(scope: CallScope, request: HelperLibraryRequest): Promise<InboundAnswer> {
+    const host = new URL(request.uri).host;
+    scope.host ??= host;
+    if (host !== scope.host) {
+      // A list's next_page_url is Twilio's answer, not a trusted URL: the account's credentials are never sent elsewhere.
+      throw new UpstreamMalformedAnswerError(scope.operation, { detail: `a next page on another host (${host}), not followed` });
+    }
     for (let attemptsOfThisCall = 1; ; attemptsOfThisCall += 1) {
       const remainingMs = scope.remainingMs();
       if (remainingMs <= 0) throw new UpstreamTimeoutError(scope.operation);
@@ -186,17 +198,27 @@ export class TwilioTransport {
           scope.lastAnswer = answer;
           return answer;
         }
-        throw transportFailure(scope.operation, outcome, transportError);
+        throw transportFailure({ operation: scope.operation, outcome, cause: transportError, host });
       }
       await sleep(delayMs);
     }
   }
 }
 
-function transportFailure(operation: UpstreamOperation, outcome: AttemptOutcome, cause: unknown): Error {
+/** What a connection that never carried the request ran into, in words, naming the host. */
+function describeNotSent(host: string, cause: unknown): string {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const codeText = typeof code === 'string' ? ` (${code})` : '';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the DNS lookup of ${host} failed${codeText}`;
+  if (code === 'ECONNREFUSED') return `${host} refused the connection${codeText}`;
+  return `${host} could not be reached${codeText}`;
+}
+
+function transportFailure(options: { operation: UpstreamOperation; outcome: AttemptOutcome; cause: unknown; host: string }): Error {
+  const { operation, outcome, cause } = options;
   switch (outcome.kind) {
     case 'not-sent':
-      return new UpstreamUnavailableError(operation, { cause });
+      return new UpstreamUnavailableError(operation, { cause, tried: describeNotSent(options.host, cause) });
     case 'timed-out':
       return new UpstreamTimeoutError(operation, { cause });
     default:

@@ -202,7 +202,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
     /** A signed-in agent and a queue transfer of a conversation they take part in (a plain agent may transfer only such a one). */
     const agentWithConversation = () => {
       const { token, workerSid } = grantAgentToken(harness.standin);
-      const { interactionSid, channelSid, queueSid } = transferSids();
+      const { interactionSid, channelSid, queueSid } = transferSids(harness.standin);
       const participantSid = 'UT' + randomBytes(16).toString('hex');
       harness.standin.setParticipants(interactionSid, channelSid, [{ sid: participantSid, routing_properties: { worker_sid: workerSid } }]);
       return { token, request: { interactionSid, channelSid, queueSid } };

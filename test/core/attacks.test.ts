@@ -8,7 +8,10 @@
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { Route } from '../../dev/standin/types';
 import { newSid, type TwilioStandin } from '../../dev/twilio-standin';
+import { SOURCE_SHARE, VALIDATIONS_PER_SECOND } from '../../src/core/flex-token';
+import { TWILIO_OPERATIONS } from '../../src/twilio/operations';
 import { TEST_AUTH_TOKEN } from '../support/functions-server';
+import { transferSids } from '../support/harness';
 import {
   type CallRequest,
   type CallResult,
@@ -25,26 +28,19 @@ const BASIC_USER = 'studio';
 const BASIC_PASSWORD = 'Basic-Pa55word-Never-Logged';
 const BASIC_ENABLED = { TRANSFER_BASIC_AUTH_USER: BASIC_USER, TRANSFER_BASIC_AUTH_PASSWORD: BASIC_PASSWORD };
 const OTHER_AUTH_TOKEN = 'Y'.repeat(32);
-const ALL_ROUTES: Route[] = [
-  'token-validate',
-  'invite-create',
-  'invite-list',
-  'participant-list',
-  'participant-update',
-  'task-fetch',
-  'task-update',
-  'sync-create',
-  'sync-fetch',
-  'sync-update',
-  'sync-delete',
-];
+/** Every Twilio operation the functions make (v3 added the workspace and workflow reads and the workspace update). */
+const ALL_ROUTES: Route[] = [...TWILIO_OPERATIONS];
+/** What one source (here: every request of a test, sent without Origin, User-Agent or X-Forwarded-For) may validate per second. */
+const VALIDATIONS_PER_SOURCE = Math.floor(VALIDATIONS_PER_SECOND * SOURCE_SHARE);
 
 function basic(user: string, password: string): string {
   return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 }
 
+/** A fresh conversation and queue, seeded at the stand-in. */
 function queueFields(): Record<string, string> {
-  return { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
+  const { interactionSid, channelSid, queueSid } = transferSids(functions.standin);
+  return { interactionSid, channelSid, queueSid };
 }
 
 /** A well-shaped compact JWE (five base64url segments) that Twilio does not know. */
@@ -452,7 +448,7 @@ function countStatuses(answers: CallResult[]): Record<number, number> {
 const validationCalls = () => functions.standin.requestsTo('token-validate').length;
 
 describe('2. floods', () => {
-  test('400 distinct random well-shaped tokens in one second: at most 20 validation calls, the rest 503 with Retry-After and no call', async () => {
+  test('400 distinct random well-shaped tokens in one second from one source: at most its share (5) of the 20 validation calls, the rest 503 busy with Retry-After and no call', async () => {
     const startMs = Date.now();
     functions.newInstance({ now: () => startMs }); // a fresh instance; every request arrives within the same second
     const tokens = Array.from({ length: 400 }, randomJwe);
@@ -460,13 +456,14 @@ describe('2. floods', () => {
 
     const calls = validationCalls();
     expect(calls).toBeGreaterThan(0);
-    expect(calls).toBeLessThanOrEqual(20);
+    expect(calls).toBeLessThanOrEqual(VALIDATIONS_PER_SOURCE); // v3: one source spends at most a quarter of the 20/s
     expect(countStatuses(answers)).toEqual({ 401: calls, 503: 400 - calls });
     expect(new Set(functions.standin.requestsTo('token-validate').map((request) => (request.json as { token: string }).token)).size).toBe(
       calls,
     );
     for (const answer of answers.filter((each) => each.status === 503)) {
       expect(answer.body.error.code).toBe('upstream_unavailable');
+      expect(answer.body.error.message).toMatch(/busy/);
       expect(Number(header(answer, 'retry-after'))).toBeGreaterThanOrEqual(1);
     }
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
@@ -654,16 +651,24 @@ const twilioAnswerRows: HostileRow[] = [
     seen: { 'invite-create': 1 },
   },
   {
-    name: 'cold transfer: invite answered 200 {} -> 502, and the participant is not closed',
+    // The v2 close right after the invite, kept behind TRANSFER_COLD_CLOSE=immediate (on-accept closes nobody here anyway).
+    name: 'cold transfer (TRANSFER_COLD_CLOSE=immediate): invite answered 200 {} -> 502, and the participant is not closed',
+    settings: { TRANSFER_COLD_CLOSE: 'immediate' },
     send: (s) => {
+      const fields = queueFields();
+      const participantSid = newSid('UT'); // v3: an agent participant of the channel, or the request is a 400
+      s.setParticipants(fields.interactionSid as string, fields.channelSid as string, [
+        { sid: newSid('UT'), type: 'customer', routing_properties: null },
+        { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+      ]);
       s.script('invite-create', { status: 200, body: {} });
-      return { json: { ...queueFields(), Token: supervisorToken(s), transferType: 'cold', participantSid: newSid('UT') } };
+      return { json: { ...fields, Token: supervisorToken(s), transferType: 'cold', participantSid } };
     },
     status: 502,
     code: 'upstream_error',
     message: MAY_EXIST,
-    notSeen: ['participant-update'],
-    seen: { 'invite-create': 1 },
+    notSeen: ['participant-update', 'workspace-fetch'],
+    seen: { 'participant-list': 1, 'invite-create': 1 },
   },
   {
     name: 'participant list answered 200 with a body that is not JSON -> 502, no invite',
@@ -761,13 +766,15 @@ describe('5. __proto__, constructor and prototype keys in attributes -> 400, nev
   });
 
   test('with the original task: the request keys are still refused before the task is read', async () => {
+    const fields = queueFields();
+    // v3: a task of the request's channel, so that only the prototype key can refuse the request.
     const taskSid = functions.standin.addTask({
       workspaceSid: functions.settings.TWILIO_FLEX_WORKSPACE_SID as string,
-      attributes: { name: 'Ann' },
+      attributes: { name: 'Ann', flexInteractionSid: fields.interactionSid, flexInteractionChannelSid: fields.channelSid },
     });
     await runRow({
       name: 'taskSid and __proto__',
-      send: (s) => ({ form: { ...queueFields(), taskSid, Token: supervisorToken(s), attributes: protoText.topProto } }),
+      send: (s) => ({ form: { ...fields, taskSid, Token: supervisorToken(s), attributes: protoText.topProto } }),
       check: namesAttributes,
       ...PROTO,
     });

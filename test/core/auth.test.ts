@@ -9,6 +9,7 @@
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { Fault } from '../../dev/standin/types';
 import { newSid, type TwilioStandin } from '../../dev/twilio-standin';
+import { TEST_WORKFLOW_SID } from '../support/fixtures';
 import { TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../support/functions-server';
 import {
   type CallRequest,
@@ -51,7 +52,7 @@ function queueFields(): Record<string, string> {
   return { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
 }
 
-/** An agent transfer names its queue too (Twilio needs one with the worker; no default is configured here). */
+/** An agent transfer names a queue too: in workflow mode (the v3 default) it rides as `transferQueueSid` for the workflow's next step. */
 function agentFields(): Record<string, string> {
   return { interactionSid: newSid('KD'), channelSid: newSid('UO'), workerSid: newSid('WK'), queueSid: newSid('WQ') };
 }
@@ -63,6 +64,19 @@ function ownChannelFields(standin: TwilioStandin, workerSid: string, fields = qu
     { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
   ]);
   return fields;
+}
+
+/**
+ * Seeds the fields' channel with a customer and another worker's agent participant, so that a restricted caller
+ * would be refused there; returns that worker.
+ */
+function someoneElsesChannel(standin: TwilioStandin, fields: Record<string, string>): string {
+  const otherWorker = newSid('WK');
+  standin.setParticipants(fields.interactionSid as string, fields.channelSid as string, [
+    { sid: newSid('UT'), type: 'customer', routing_properties: null },
+    { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: otherWorker } },
+  ]);
+  return otherWorker;
 }
 
 function sign(url: string, fields: Record<string, string>, authToken = TEST_AUTH_TOKEN): string {
@@ -132,8 +146,10 @@ function expectTransferred(functions: InProcessFunctions, answer: CallResult): R
 
 const validations = (functions: InProcessFunctions) => functions.standin.requestsTo('token-validate').length;
 
+// Authentication is decided before anything reaches Twilio's resources: these suites transfer to made-up
+// conversations, queues and workers, which the stand-in accepts as it did before it refused unknown SIDs.
 describe('default settings (HTTP Basic disabled)', () => {
-  const functions = inProcessFunctions();
+  const functions = inProcessFunctions({ refusesUnknown: false });
 
   describe('accepted credentials', () => {
     test('Flex token in the Token field: validated once with the account credentials, caller recorded on the task', async () => {
@@ -142,8 +158,10 @@ describe('default settings (HTTP Basic disabled)', () => {
       const answer = await functions.call('transfer-to-queue', { json: { ...fields, Token: token }, headers: { origin: FLEX_ORIGIN } });
 
       const properties = expectTransferred(functions, answer);
+      // v3: every invite names a workflow (TRANSFER_WORKFLOW_SID), and carries the workers already in the conversation.
       expect(properties).toEqual({
         workspace_sid: TEST_WORKSPACE_SID,
+        workflow_sid: TEST_WORKFLOW_SID,
         queue_sid: fields.queueSid,
         task_channel_unique_name: 'chat',
         attributes: {
@@ -151,6 +169,7 @@ describe('default settings (HTTP Basic disabled)', () => {
           transferTargetSid: fields.queueSid,
           transferType: 'warm',
           transferredByWorkerSid: workerSid,
+          workerSidsInConversation: [workerSid],
         },
       });
       const validated = functions.standin.requestsTo('token-validate');
@@ -167,9 +186,16 @@ describe('default settings (HTTP Basic disabled)', () => {
       const answer = await functions.call('transfer-to-agent', { form: fields, headers: { authorization: `Bearer ${token}` } });
 
       const properties = expectTransferred(functions, answer);
-      expect(properties.worker_sid).toBe(fields.workerSid);
-      expect(properties.queue_sid).toBe(fields.queueSid);
-      expect(properties.attributes).toMatchObject({ transferTargetType: 'worker', transferredByWorkerSid: workerSid });
+      // v3 default (TRANSFER_AGENT_ROUTING=workflow): the workflow reaches the worker by known-agent routing on the attributes.
+      expect(properties).not.toHaveProperty('worker_sid');
+      expect(properties).not.toHaveProperty('queue_sid');
+      expect(properties.workflow_sid).toBe(TEST_WORKFLOW_SID);
+      expect(properties.attributes).toMatchObject({
+        transferTargetType: 'worker',
+        transferTargetSid: fields.workerSid,
+        transferQueueSid: fields.queueSid,
+        transferredByWorkerSid: workerSid,
+      });
       expect(validations(functions)).toBe(1);
     });
 
@@ -210,6 +236,7 @@ describe('default settings (HTTP Basic disabled)', () => {
       'Twilio signature over the form params against $scheme://{DOMAIN_NAME}/$name: accepted, no worker identity',
       async ({ scheme, name }) => {
         const fields = name === 'transfer-to-queue' ? queueFields() : agentFields();
+        const otherWorker = someoneElsesChannel(functions.standin, fields);
         const signed = { ...fields, priority: '5', attributes: '{"source":"studio"}' };
         const answer = await functions.call(name, {
           form: signed,
@@ -222,7 +249,10 @@ describe('default settings (HTTP Basic disabled)', () => {
         expect(properties.attributes).not.toHaveProperty('transferredByWorkerSid');
         expect(answer.log.callerKind).toBe('twilio-signature');
         expect(validations(functions)).toBe(0);
-        expect(functions.standin.requestsTo('participant-list')).toHaveLength(0); // signed callers are not restricted
+        // v3: every transfer reads the channel's participants once; signed callers are not restricted by them (the only
+        // agent participant is another worker's, yet the transfer went through).
+        expect(functions.standin.requestsTo('participant-list')).toHaveLength(1);
+        expect(properties.attributes).toMatchObject({ workerSidsInConversation: [otherWorker] });
       },
     );
   });
@@ -448,6 +478,7 @@ describe('default settings (HTTP Basic disabled)', () => {
 describe('HTTP Basic enabled, custom roles and origins', () => {
   const ADMIN_ORIGIN = 'https://admin.example.com';
   const functions = inProcessFunctions({
+    refusesUnknown: false,
     settings: {
       TRANSFER_BASIC_AUTH_USER: BASIC_USER,
       TRANSFER_BASIC_AUTH_PASSWORD: BASIC_PASSWORD,
@@ -458,16 +489,21 @@ describe('HTTP Basic enabled, custom roles and origins', () => {
 
   test('correct Basic credentials: accepted, no token validation, no worker identity, not restricted', async () => {
     const fields = agentFields();
+    const otherWorker = someoneElsesChannel(functions.standin, fields);
     const answer = await functions.call('transfer-to-agent', {
       json: fields,
       headers: { authorization: basic(BASIC_USER, BASIC_PASSWORD), origin: ADMIN_ORIGIN },
     });
     const properties = expectTransferred(functions, answer);
-    expect(properties.worker_sid).toBe(fields.workerSid);
+    // v3 default (TRANSFER_AGENT_ROUTING=workflow): the target rides in the attributes, not as worker_sid.
+    expect(properties).not.toHaveProperty('worker_sid');
+    expect(properties.attributes).toMatchObject({ transferTargetType: 'worker', transferTargetSid: fields.workerSid });
     expect(properties.attributes).not.toHaveProperty('transferredByWorkerSid');
     expect(answer.log.callerKind).toBe('basic');
     expect(validations(functions)).toBe(0);
-    expect(functions.standin.requestsTo('participant-list')).toHaveLength(0);
+    // v3: the participants are read once (every transfer reads them); another worker's channel, yet not restricted.
+    expect(functions.standin.requestsTo('participant-list')).toHaveLength(1);
+    expect(properties.attributes).toMatchObject({ workerSidsInConversation: [otherWorker] });
     expect(header(answer, 'access-control-allow-origin')).toBe(ADMIN_ORIGIN);
     expect(header(answer, 'www-authenticate')).toBeUndefined();
   });
@@ -542,7 +578,7 @@ describe('HTTP Basic enabled, custom roles and origins', () => {
 });
 
 describe('Basic half-configured (user without password): disabled', () => {
-  const functions = inProcessFunctions({ settings: { TRANSFER_BASIC_AUTH_USER: BASIC_USER } });
+  const functions = inProcessFunctions({ refusesUnknown: false, settings: { TRANSFER_BASIC_AUTH_USER: BASIC_USER } });
 
   test.each([
     { name: 'the configured user and an empty password', password: '' },

@@ -2,6 +2,8 @@
  * Cold and warm transfers, in-process, with the order of Twilio calls recorded
  * at the stand-in: a participant is only ever closed after an invite that
  * Twilio accepted, and the participant closed is the transferring agent's.
+ * These suites close at once (TRANSFER_COLD_CLOSE=immediate, v2's behaviour);
+ * closing on acceptance, the default, is test/core/lifecycle.test.ts's.
  */
 import { getExpectedTwilioSignature } from 'twilio';
 import { newSid, type Participant } from '../../dev/twilio-standin';
@@ -9,7 +11,7 @@ import { TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../support/functions-server
 import { transferSids } from '../support/harness';
 import { grantAgentToken, IN_PROCESS_DOMAIN, inProcessFunctions } from '../support/in-process';
 
-const functions = inProcessFunctions();
+const functions = inProcessFunctions({ settings: { TRANSFER_COLD_CLOSE: 'immediate' } });
 
 /** The Twilio calls of the transfer itself, in order (the token check left out). */
 function callOrder(): string[] {
@@ -30,23 +32,27 @@ const agent = (workerSid: string, taskSid?: string): Participant => ({
 describe('cold and warm transfers', () => {
   test('warm (the default) only invites: the transferring agent stays', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...sids, participantSid: newSid('UT') } });
+    const sids = transferSids(functions.standin);
+    const participant = agent(newSid('WK'));
+    functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [participant]);
+    const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...sids, participantSid: participant.sid } });
     expect(answer.status).toBe(201);
-    expect(callOrder()).toEqual(['invite-create']);
+    // v3: every transfer reads the participants (and an agent transfer checks its workflow once per instance) first.
+    expect(callOrder().slice(0, 2).sort()).toEqual(['participant-list', 'workflow-fetch']);
+    expect(callOrder().slice(2)).toEqual(['invite-create']);
     expect(answer.body).toMatchObject({ transferType: 'warm', participantClosed: false, warnings: [] });
     expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({ transferType: 'warm' });
   });
 
   test('cold with participantSid: invite, then close that participant', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const participantSid = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', participantSid } });
 
     expect(answer.status).toBe(201);
-    expect(callOrder()).toEqual(['invite-create', 'participant-update']);
+    expect(callOrder()).toEqual(['participant-list', 'invite-create', 'participant-update']);
     const [close] = functions.standin.requestsTo('participant-update');
     expect(close?.method).toBe('POST');
     expect(close?.path).toBe(`/v1/Interactions/${sids.interactionSid}/Channels/${sids.channelSid}/Participants/${participantSid}`);
@@ -57,7 +63,7 @@ describe('cold and warm transfers', () => {
 
   test('cold with participantStatus=wrapup puts the agent in wrap-up instead', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const participantSid = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
     const answer = await functions.call('transfer-to-agent', {
@@ -69,7 +75,7 @@ describe('cold and warm transfers', () => {
 
   test("cold from a Flex agent without participantSid: find the agent's participant (across pages), invite, close it", async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const customers: Participant[] = Array.from({ length: 5 }, () => ({ sid: newSid('UT'), type: 'customer', routing_properties: null }));
     const mine = agent(workerSid);
     functions.standin.participantPageSize = 2;
@@ -91,7 +97,7 @@ describe('cold and warm transfers', () => {
 
   test('cold from a supervisor who is not in the channel, without participantSid: 400 before any invite', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [agent(newSid('WK'))]);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold' } });
     expect(answer.status).toBe(400);
@@ -100,7 +106,7 @@ describe('cold and warm transfers', () => {
   });
 
   test('cold from Studio (no worker identity) without participantSid or taskSid: 400 and nothing sent to Twilio', async () => {
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const fields = { interactionSid: sids.interactionSid, channelSid: sids.channelSid, queueSid: sids.queueSid, transferType: 'cold' };
     const signature = getExpectedTwilioSignature(TEST_AUTH_TOKEN, `https://${IN_PROCESS_DOMAIN}/transfer-to-queue`, fields);
     const answer = await functions.call('transfer-to-queue', { form: fields, headers: { 'X-Twilio-Signature': signature } });
@@ -115,7 +121,7 @@ describe('cold and warm transfers', () => {
     { twilioStatus: 500, status: 502 },
   ])('a failed invite ($twilioStatus) leaves the participant untouched', async ({ twilioStatus, status }) => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const mine = agent(workerSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [mine]);
     functions.standin.script('invite-create', { status: twilioStatus });
@@ -123,12 +129,12 @@ describe('cold and warm transfers', () => {
       json: { Token: token, ...sids, transferType: 'cold', participantSid: mine.sid },
     });
     expect(answer.status).toBe(status);
-    expect(callOrder()).toEqual(['participant-list', 'invite-create']);
+    expect(callOrder().filter((route) => route !== 'workflow-fetch')).toEqual(['participant-list', 'invite-create']);
   });
 
   test('invite accepted but closing fails: still 201, participantClosed false and a warning, no second invite', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const participantSid = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
     functions.standin.script('participant-update', { status: 500 });
@@ -140,14 +146,29 @@ describe('cold and warm transfers', () => {
     expect(answer.body.warnings).toHaveLength(1);
     expect(answer.body.warnings[0]).toContain(participantSid);
     expect(answer.body.warnings[0]).toMatch(/do not retry/i);
-    expect(callOrder()).toEqual(['invite-create', 'participant-update']);
+    expect(callOrder()).toEqual(['participant-list', 'invite-create', 'participant-update']);
   });
 
-  test('closing a participant Twilio does not know: 201 with a warning', async () => {
+  test('v3: closing a participant that is not an agent participant of the channel: 400 naming participantSid, nothing created', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
     const answer = await functions.call('transfer-to-queue', {
-      json: { Token: token, ...transferSids(), transferType: 'cold', participantSid: newSid('UT') },
+      json: { Token: token, ...transferSids(functions.standin), transferType: 'cold', participantSid: newSid('UT') },
     });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.map((detail: { field: string }) => detail.field)).toEqual(['participantSid']);
+    expect(callOrder()).toEqual(['participant-list']);
+  });
+
+  test('Twilio no longer knows the participant when it is closed: 201 with a warning, the invite stands', async () => {
+    const { token } = grantAgentToken(functions.standin, ['supervisor']);
+    const sids = transferSids(functions.standin);
+    const participantSid = newSid('UT');
+    functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
+    functions.standin.script('participant-update', {
+      status: 404,
+      body: { code: 20404, message: 'The requested resource was not found', status: 404 },
+    });
+    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', participantSid } });
     expect(answer.status).toBe(201);
     expect(answer.body.participantClosed).toBe(false);
     expect(answer.body.warnings[0]).toContain('HTTP 404');
@@ -157,8 +178,11 @@ describe('cold and warm transfers', () => {
 describe('which participant a cold transfer closes (no participantSid given)', () => {
   test("the agent participant of the task being transferred comes first, even for a supervisor's transfer", async () => {
     const { token, workerSid: supervisorWorker } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: sids.channelSid },
+    });
     const ofTheTask = agent(newSid('WK'), taskSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [agent(supervisorWorker), ofTheTask, agent(newSid('WK'))]);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', taskSid } });
@@ -168,8 +192,11 @@ describe('which participant a cold transfer closes (no participantSid given)', (
 
   test('a plain agent with two participants in the channel closes the one of the task being transferred', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: sids.channelSid },
+    });
     const earlier = agent(workerSid, newSid('WT'));
     const current = agent(workerSid, taskSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [earlier, current]);
@@ -183,8 +210,11 @@ describe('which participant a cold transfer closes (no participantSid given)', (
 
   test("without a participant of that task, the caller's own agent participant is closed", async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: sids.channelSid },
+    });
     const mine = agent(workerSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [agent(newSid('WK')), mine]);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, transferType: 'cold', taskSid } });
@@ -194,8 +224,11 @@ describe('which participant a cold transfer closes (no participantSid given)', (
 
   test('a customer participant is never closed, even one naming the task and the caller: 400 before any invite', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: sids.channelSid },
+    });
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: newSid('UT'), type: 'customer', routing_properties: { worker_sid: workerSid, task_sid: taskSid } },
     ]);
@@ -207,8 +240,11 @@ describe('which participant a cold transfer closes (no participantSid given)', (
   });
 
   test('a signed caller naming taskSid closes the agent participant of that task', async () => {
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: sids.channelSid },
+    });
     const ofTheTask = agent(newSid('WK'), taskSid);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [agent(newSid('WK')), ofTheTask]);
     const fields = {

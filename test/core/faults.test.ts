@@ -3,6 +3,10 @@
  * answer, how long it took, and exactly which requests Twilio saw. Scenarios
  * that wait on the deadline run on Jest's fake clock, so "within 9 s" is
  * measured on that clock (deterministic, and without the wait).
+ * Cold transfers here close at once (TRANSFER_COLD_CLOSE=immediate, v2's
+ * behaviour), so the close is a Twilio call of the request itself and its
+ * faults can be injected here; closing on acceptance, the default, is
+ * test/core/lifecycle.test.ts's.
  */
 import { getExpectedTwilioSignature } from 'twilio';
 import { newSid, type Participant, type RecordedRequest } from '../../dev/twilio-standin';
@@ -13,7 +17,9 @@ import { type CallResult, grantAgentToken, IN_PROCESS_DOMAIN, inProcessFunctions
 /** Contract: every answer within 9 s of the request. */
 const ANSWER_WITHIN_MS = 9000;
 
-const functions = inProcessFunctions();
+const functions = inProcessFunctions({ settings: { TRANSFER_COLD_CLOSE: 'immediate' } });
+
+type Sids = ReturnType<typeof transferSids>;
 
 /**
  * Runs `work` on Jest's fake clock, moving it on in small steps until the work
@@ -40,8 +46,12 @@ function supervisorToken(): string {
   return grantAgentToken(functions.standin, ['supervisor']).token;
 }
 
-function transfer(extra: Record<string, unknown> = {}, token = supervisorToken()): Promise<CallResult> {
-  return functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), ...extra } });
+function transfer(
+  extra: Record<string, unknown> = {},
+  token = supervisorToken(),
+  sids: Sids = transferSids(functions.standin),
+): Promise<CallResult> {
+  return functions.call('transfer-to-queue', { json: { Token: token, ...sids, ...extra } });
 }
 
 /** A token shaped like a Flex token that the stand-in never granted. */
@@ -76,7 +86,7 @@ describe('faults at the invite', () => {
 
   test('each call has its own retries: a 429 on the invite after a long participant lookup is still retried', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     functions.standin.participantPageSize = 1;
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       ...Array.from({ length: 4 }, (): Participant => ({ sid: newSid('UT'), type: 'customer', routing_properties: null })),
@@ -130,7 +140,7 @@ describe('faults at the invite', () => {
 
   test('the close hangs after a good invite: 201 with a warning, within 9 s', async () => {
     const token = supervisorToken();
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const participantSid = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
     functions.standin.script('participant-update', { hang: true });
@@ -149,7 +159,7 @@ describe('faults at the invite', () => {
   test('one structured log line per request, counting every attempt Twilio saw, and no token', async () => {
     const token = supervisorToken();
     functions.standin.script('invite-create', { status: 429 });
-    const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...transferSids() } });
+    const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...transferSids(functions.standin) } });
     expect(answer.status).toBe(201);
     expect(functions.logs).toHaveLength(1);
     expect(functions.logs[0]).toMatchObject({
@@ -167,17 +177,21 @@ describe('faults at the invite', () => {
 });
 
 describe('faults at the task fetch (taskSid given): nothing is created', () => {
-  function originalTask(): string {
-    return functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, attributes: { name: 'Ann' } });
+  /** A task of the channel, as Flex writes it (v3: a taskSid must be a task of the request's channel). */
+  function originalTask(sids: Sids): string {
+    return functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { name: 'Ann', flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid },
+    });
   }
 
   test.each([500, 502])('%i: 502, no invite, nothing closed', async (twilioStatus) => {
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const participantSid = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
     functions.standin.script('task-fetch', { status: twilioStatus });
     const answer = await functions.call('transfer-to-queue', {
-      json: { Token: supervisorToken(), ...sids, taskSid: originalTask(), transferType: 'cold', participantSid },
+      json: { Token: supervisorToken(), ...sids, taskSid: originalTask(sids), transferType: 'cold', participantSid },
     });
     expect(answer.status).toBe(502);
     expect(answer.body.error.code).toBe('upstream_error');
@@ -189,9 +203,10 @@ describe('faults at the task fetch (taskSid given): nothing is created', () => {
 
   test('the fetch hangs: 504 within 9 s, no invite', async () => {
     const token = supervisorToken();
-    const taskSid = originalTask();
+    const sids = transferSids(functions.standin);
+    const taskSid = originalTask(sids);
     functions.standin.script('task-fetch', { hang: true });
-    const answer = await onFakeClock(() => transfer({ taskSid }, token));
+    const answer = await onFakeClock(() => transfer({ taskSid }, token, sids));
     expect(answer.status).toBe(504);
     expect(answer.body.error.code).toBe('upstream_timeout');
     expect(answer.body.error.message).toMatch(/Nothing was created/);
@@ -202,9 +217,10 @@ describe('faults at the task fetch (taskSid given): nothing is created', () => {
   test.each([{ status: 503 }, { reset: true as const }])(
     'a read is safe to repeat: %o once, then the transfer goes through',
     async (fault) => {
-      const taskSid = originalTask();
+      const sids = transferSids(functions.standin);
+      const taskSid = originalTask(sids);
       functions.standin.script('task-fetch', fault);
-      const answer = await transfer({ taskSid });
+      const answer = await transfer({ taskSid }, supervisorToken(), sids);
       expect(answer.status).toBe(201);
       expect(functions.standin.requestsTo('task-fetch')).toHaveLength(2);
       expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.attributes).toMatchObject({ name: 'Ann' });
@@ -226,7 +242,7 @@ describe('the reads before the invite run concurrently', () => {
 
   test('the task fetch and the participant list cost one round trip together: cold transfer = 4 round trips with the token check', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: newSid('UT'), type: 'customer', routing_properties: null },
@@ -255,8 +271,11 @@ describe('the reads before the invite run concurrently', () => {
 
   test('a warm transfer by the conversation’s agent costs two round trips after the token check: the reads, then the invite', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid },
+    });
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: newSid('UT'), routing_properties: { worker_sid: workerSid } },
     ]);
@@ -268,6 +287,31 @@ describe('the reads before the invite run concurrently', () => {
       ['participant-list', 'task-fetch'],
       ['invite-create'],
     ]);
+  });
+
+  describe('with the defaults (TRANSFER_AGENT_ROUTING=workflow, TRANSFER_COLD_CLOSE=on-accept)', () => {
+    const defaults = inProcessFunctions();
+
+    test('v3: a cold agent transfer reads the workflow and the workspace callback in the same round trip: 3 with the token check', async () => {
+      const { token, workerSid } = grantAgentToken(defaults.standin, ['agent']);
+      const sids = transferSids(defaults.standin);
+      const taskSid = defaults.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
+      defaults.standin.setParticipants(sids.interactionSid, sids.channelSid, [
+        { sid: newSid('UT'), type: 'customer', routing_properties: null },
+        { sid: newSid('UT'), routing_properties: { worker_sid: workerSid, task_sid: taskSid } },
+      ]);
+      defaults.standin.latencyMs = 100;
+      const answer = await onFakeClock(() =>
+        defaults.call('transfer-to-agent', { json: { Token: token, ...sids, taskSid, transferType: 'cold' } }),
+      );
+      expect(answer.status).toBe(201);
+      expect(answer.body).toMatchObject({ participantClosed: false, participantCloses: 'on-accept' });
+      expect(roundTrips(defaults.standin.requests, 100)).toEqual([
+        ['token-validate'],
+        ['participant-list', 'task-fetch', 'workflow-fetch', 'workspace-fetch'],
+        ['invite-create'],
+      ]);
+    });
   });
 });
 
@@ -314,7 +358,7 @@ describe('faults at the token validator', () => {
 describe('Twilio unreachable (every connection refused)', () => {
   test('a signed Studio request retries refused connections, then answers 503: nothing was created', async () => {
     functions.standin.script('invite-create', ...Array.from({ length: 10 }, () => ({ refuse: true as const })));
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const fields = { interactionSid: sids.interactionSid, channelSid: sids.channelSid, queueSid: sids.queueSid };
     const signature = getExpectedTwilioSignature(TEST_AUTH_TOKEN, `https://${IN_PROCESS_DOMAIN}/transfer-to-queue`, fields);
     const answer = await onFakeClock(() =>
@@ -327,7 +371,9 @@ describe('Twilio unreachable (every connection refused)', () => {
     const attempts = functions.standin.requestsTo('invite-create').length;
     expect(attempts).toBeGreaterThan(1);
     expect(attempts).toBeLessThanOrEqual(4);
-    expect(answer.log.upstreamAttempts).toBe(attempts);
+    // Every attempt Twilio saw: v3 reads the channel's participants (once) before the invite attempts.
+    expect(functions.standin.requestsTo('participant-list')).toHaveLength(1);
+    expect(answer.log.upstreamAttempts).toBe(attempts + 1);
   });
 
   test('a Flex token cannot be validated: 503, never 401', async () => {

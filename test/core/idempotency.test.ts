@@ -5,6 +5,7 @@
  */
 import { newSid, type RecordedRequest } from '../../dev/twilio-standin';
 import { TEST_WORKSPACE_SID } from '../support/functions-server';
+import { transferSids } from '../support/harness';
 import { type CallRequest, type CallResult, grantAgentToken, inProcessFunctions } from '../support/in-process';
 
 const functions = inProcessFunctions();
@@ -16,8 +17,39 @@ interface Transfer {
   queueSid: string;
 }
 
+/** A fresh conversation and queue, seeded at the stand-in. */
 function newTransfer(): Transfer {
-  return { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
+  const { interactionSid, channelSid, queueSid } = transferSids(standin);
+  return { interactionSid, channelSid, queueSid };
+}
+
+/** A task of the transfer's channel (v3: a taskSid must belong to the request's channel), with `attributes`. */
+function taskOf(transfer: Transfer, attributes: Record<string, unknown>, sid?: string): string {
+  return standin.addTask({
+    ...(sid === undefined ? {} : { sid }),
+    workspaceSid: TEST_WORKSPACE_SID,
+    attributes: { ...attributes, flexInteractionSid: transfer.interactionSid, flexInteractionChannelSid: transfer.channelSid },
+  });
+}
+
+/** Seeds the transfer's channel with a customer and an agent participant; returns the agent's participant SID. */
+function withAgentParticipant(transfer: Transfer): string {
+  const participantSid = newSid('UT');
+  standin.setParticipants(transfer.interactionSid, transfer.channelSid, [
+    { sid: newSid('UT'), type: 'customer', routing_properties: null },
+    { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+  ]);
+  return participantSid;
+}
+
+/** For the suite it is called in: cold transfers close the transferring participant right after the invite (v2 behaviour). */
+function closingImmediately(): void {
+  beforeEach(() => {
+    functions.settings.TRANSFER_COLD_CLOSE = 'immediate';
+  });
+  afterEach(() => {
+    delete functions.settings.TRANSFER_COLD_CLOSE;
+  });
 }
 
 function supervisor(): string {
@@ -135,51 +167,72 @@ describe('repeats with the same key and body', () => {
     expect(standin.requestsTo('invite-create')).toHaveLength(1);
   });
 
-  test('a cold transfer replay answers the recorded result: the participant was closed, once', async () => {
+  test('a cold transfer replay (TRANSFER_COLD_CLOSE=on-accept, the default) is rebuilt from its invite: nobody closed, nothing recorded', async () => {
     const token = supervisor();
     const transfer = newTransfer();
-    const participantSid = newSid('UT');
-    standin.setParticipants(transfer.interactionSid, transfer.channelSid, [
-      { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
-    ]);
-    const cold = { transferType: 'cold', participantSid };
+    const cold = { transferType: 'cold', participantSid: withAgentParticipant(transfer) };
 
-    const first = await keyedQueueTransfer(token, 'cold-1', transfer, cold);
-    const repeat = await keyedQueueTransfer(token, 'cold-1', transfer, cold);
+    const first = await keyedQueueTransfer(token, 'cold-on-accept', transfer, cold);
+    const repeat = await keyedQueueTransfer(token, 'cold-on-accept', transfer, cold);
 
-    expect(first).toMatchObject({ status: 201, body: { transferType: 'cold', participantClosed: true, warnings: [] } });
+    expect(first).toMatchObject({
+      status: 201,
+      body: { transferType: 'cold', participantClosed: false, participantCloses: 'on-accept', warnings: [] },
+    });
     expect(repeat.status).toBe(201);
     expect(repeat.headers['Idempotent-Replayed']).toBe('true');
     expect(repeat.body).toEqual(first.body);
     expect(standin.requestsTo('invite-create')).toHaveLength(1);
-    expect(standin.requestsTo('participant-update')).toHaveLength(1);
+    expect(standin.requestsTo('invite-list')).toHaveLength(1); // the repeat found the invite by its transferRequestKey
+    expect(standin.requestsTo('participant-update')).toHaveLength(0); // closed only when a reservation is accepted
+    expect(standin.requestsTo('sync-update')).toHaveLength(0); // no result recorded: the invite tells it
+  });
+
+  describe('TRANSFER_COLD_CLOSE=immediate', () => {
+    closingImmediately();
+
+    test('a cold transfer replay answers the recorded result: the participant was closed, once', async () => {
+      const token = supervisor();
+      const transfer = newTransfer();
+      const cold = { transferType: 'cold', participantSid: withAgentParticipant(transfer) };
+
+      const first = await keyedQueueTransfer(token, 'cold-1', transfer, cold);
+      const repeat = await keyedQueueTransfer(token, 'cold-1', transfer, cold);
+
+      expect(first).toMatchObject({ status: 201, body: { transferType: 'cold', participantClosed: true, warnings: [] } });
+      expect(repeat.status).toBe(201);
+      expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+      expect(repeat.body).toEqual(first.body);
+      expect(standin.requestsTo('invite-create')).toHaveLength(1);
+      expect(standin.requestsTo('participant-update')).toHaveLength(1);
+    });
   });
 });
 
 describe('a repeat while the first may still be running', () => {
-  test('a cold transfer still closing its participant: the repeat gets 409, then the recorded result once it is done', async () => {
-    const token = supervisor();
-    const transfer = newTransfer();
-    const participantSid = newSid('UT');
-    standin.setParticipants(transfer.interactionSid, transfer.channelSid, [
-      { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
-    ]);
-    standin.script('participant-update', { delayMs: 1500 });
-    const cold = { transferType: 'cold', participantSid };
+  describe('TRANSFER_COLD_CLOSE=immediate', () => {
+    closingImmediately();
 
-    const first = keyedQueueTransfer(token, 'cold-slow', transfer, cold);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 600));
-    const early = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
-    const firstAnswer = await first;
-    const later = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+    test('a cold transfer still closing its participant: the repeat gets 409, then the recorded result once it is done', async () => {
+      const token = supervisor();
+      const transfer = newTransfer();
+      standin.script('participant-update', { delayMs: 1500 });
+      const cold = { transferType: 'cold', participantSid: withAgentParticipant(transfer) };
 
-    expect(early).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
-    expect(early.headers['Retry-After']).toBe('1');
-    expect(firstAnswer).toMatchObject({ status: 201, body: { participantClosed: true, warnings: [] } });
-    expect(later.status).toBe(201);
-    expect(later.headers['Idempotent-Replayed']).toBe('true');
-    expect(later.body).toEqual(firstAnswer.body);
-    expect(standin.requestsTo('invite-create')).toHaveLength(1);
+      const first = keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 600));
+      const early = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+      const firstAnswer = await first;
+      const later = await keyedQueueTransfer(token, 'cold-slow', transfer, cold);
+
+      expect(early).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+      expect(early.headers['Retry-After']).toBe('1');
+      expect(firstAnswer).toMatchObject({ status: 201, body: { participantClosed: true, warnings: [] } });
+      expect(later.status).toBe(201);
+      expect(later.headers['Idempotent-Replayed']).toBe('true');
+      expect(later.body).toEqual(firstAnswer.body);
+      expect(standin.requestsTo('invite-create')).toHaveLength(1);
+    });
   });
 
   test('two repeats taking over an abandoned key at the same moment: exactly one of them transfers', async () => {
@@ -376,7 +429,7 @@ describe('a first attempt that failed before Twilio acted releases the key', () 
     expect(standin.requestsTo('invite-create')).toHaveLength(0);
     expect(standin.syncDocument(claimedDocumentName())).toBeUndefined();
 
-    standin.addTask({ sid: taskSid, workspaceSid: TEST_WORKSPACE_SID, attributes: { name: 'Ann' } });
+    taskOf(transfer, { name: 'Ann' }, taskSid);
     const repeat = await keyedQueueTransfer(token, 'k-404', transfer, { taskSid });
     expect(repeat.status).toBe(201);
     expect(repeat.headers['Idempotent-Replayed']).toBeUndefined();
@@ -580,17 +633,21 @@ describe('cost', () => {
   test('a keyed warm transfer with taskSid takes as many sequential round trips as an unkeyed one', async () => {
     const latencyMs = 200;
     const { token } = grantAgentToken(standin, ['supervisor']);
-    const taskSid = standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, attributes: { name: 'Ann' } });
+    const unkeyedTransfer = newTransfer();
+    const keyedTransfer = newTransfer();
+    const unkeyedTask = taskOf(unkeyedTransfer, { name: 'Ann' });
+    const keyedTask = taskOf(keyedTransfer, { name: 'Ann' });
     standin.latencyMs = latencyMs;
 
-    const unkeyed = await functions.call('transfer-to-queue', { form: { Token: token, ...newTransfer(), taskSid } });
+    const unkeyed = await functions.call('transfer-to-queue', { form: { Token: token, ...unkeyedTransfer, taskSid: unkeyedTask } });
     const unkeyedPhases = phasesOf(standin.requests.splice(0), latencyMs);
     functions.newInstance(); // the token is validated again, as in the first call
-    const keyed = await keyedQueueTransfer(token, 'k-cost', newTransfer(), { taskSid });
+    const keyed = await keyedQueueTransfer(token, 'k-cost', keyedTransfer, { taskSid: keyedTask });
     const keyedPhases = phasesOf(standin.requests.splice(0), latencyMs);
 
     expect([unkeyed.status, keyed.status]).toEqual([201, 201]);
-    expect(unkeyedPhases).toEqual([['token-validate'], ['task-fetch'], ['invite-create']]);
-    expect(keyedPhases).toEqual([['token-validate'], ['sync-create', 'task-fetch'], ['invite-create']]);
+    // v3: every transfer reads the channel's participants, in the same round as the task (and the key's claim).
+    expect(unkeyedPhases).toEqual([['token-validate'], ['participant-list', 'task-fetch'], ['invite-create']]);
+    expect(keyedPhases).toEqual([['token-validate'], ['participant-list', 'sync-create', 'task-fetch'], ['invite-create']]);
   });
 });

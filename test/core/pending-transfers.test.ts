@@ -4,6 +4,7 @@
  * accepted it. In-process, against the stand-in's invites and tasks.
  */
 import { newSid, type TaskAssignmentStatus } from '../../dev/twilio-standin';
+import { joinAsAgent } from '../support/fixtures';
 import { TEST_WORKSPACE_SID } from '../support/functions-server';
 import { type CallResult, grantAgentToken, inProcessFunctions } from '../support/in-process';
 
@@ -15,7 +16,8 @@ interface Channel {
   channelSid: string;
 }
 
-const newChannel = (): Channel => ({ interactionSid: newSid('KD'), channelSid: newSid('UO') });
+/** A fresh interaction channel, seeded at the stand-in. */
+const newChannel = (): Channel => standin.addConversation();
 
 /** A moment on whole seconds (Twilio dates have no milliseconds), recent enough for the tokens the stand-in grants. */
 const BASE_MS = Math.floor((Date.now() - 30 * 60_000) / 1000) * 1000;
@@ -26,7 +28,7 @@ function at(ms: number): void {
 }
 
 async function queueTransfer(token: string, channel: Channel, extra: Record<string, string> = {}): Promise<CallResult> {
-  const result = await functions.call('transfer-to-queue', { form: { Token: token, ...channel, queueSid: newSid('WQ'), ...extra } });
+  const result = await functions.call('transfer-to-queue', { form: { Token: token, ...channel, queueSid: standin.addQueue(), ...extra } });
   if (result.status !== 201) throw new Error(`seeding transfer failed: ${JSON.stringify(result.body)}`);
   return result;
 }
@@ -37,14 +39,6 @@ function list(token: string, channel: Channel): Promise<CallResult> {
 
 function cancel(token: string, channel: Channel, taskSid: string, extra: Record<string, string> = {}): Promise<CallResult> {
   return functions.call('cancel-transfer', { form: { Token: token, ...channel, taskSid, ...extra } });
-}
-
-/** A channel where `workerSid` is the agent participant. */
-function joinAsAgent(channel: Channel, workerSid: string): void {
-  standin.setParticipants(channel.interactionSid, channel.channelSid, [
-    { sid: newSid('UT'), type: 'customer', routing_properties: null },
-    { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
-  ]);
 }
 
 describe('POST /list-transfers', () => {
@@ -63,9 +57,9 @@ describe('POST /list-transfers', () => {
       attributes: { transferTargetType: 'queue', transferTargetSid: 'WQ' + '1'.repeat(32), transferType: 'cold' },
     });
     at(BASE_MS + 5 * MINUTE);
-    const targetWorker = newSid('WK');
+    const targetWorker = standin.addWorker();
     const toAgent = await functions.call('transfer-to-agent', {
-      form: { Token: token, ...channel, workerSid: targetWorker, queueSid: newSid('WQ') },
+      form: { Token: token, ...channel, workerSid: targetWorker, queueSid: standin.addQueue() },
     });
     expect(toAgent.status).toBe(201);
     at(BASE_MS + 4 * MINUTE);
@@ -161,7 +155,7 @@ describe('POST /list-transfers', () => {
     test("a plain agent who is not the channel's agent participant -> 403, and sees none of its transfers", async () => {
       const channel = newChannel();
       const transfer = await queueTransfer(grantAgentToken(standin, ['supervisor']).token, channel);
-      joinAsAgent(channel, newSid('WK'));
+      joinAsAgent(standin, channel, newSid('WK'));
       const { token } = grantAgentToken(standin, ['agent']);
 
       const result = await list(token, channel);
@@ -174,7 +168,7 @@ describe('POST /list-transfers', () => {
       const channel = newChannel();
       const transfer = await queueTransfer(grantAgentToken(standin, ['supervisor']).token, channel);
       const { token, workerSid } = grantAgentToken(standin, ['agent']);
-      joinAsAgent(channel, workerSid);
+      joinAsAgent(standin, channel, workerSid);
 
       const result = await list(token, channel);
 
@@ -427,7 +421,7 @@ describe('POST /cancel-transfer', () => {
   describe('ownership', () => {
     test("a plain agent who is not the channel's agent participant -> 403, and the task stays pending", async () => {
       const { channel, taskSid } = await pendingTransfer();
-      joinAsAgent(channel, newSid('WK'));
+      joinAsAgent(standin, channel, newSid('WK'));
       const { token } = grantAgentToken(standin, ['agent']);
 
       const result = await cancel(token, channel, taskSid);
@@ -440,7 +434,7 @@ describe('POST /cancel-transfer', () => {
     test("the channel's own agent may cancel", async () => {
       const { channel, taskSid } = await pendingTransfer();
       const { token, workerSid } = grantAgentToken(standin, ['agent']);
-      joinAsAgent(channel, workerSid);
+      joinAsAgent(standin, channel, workerSid);
 
       const result = await cancel(token, channel, taskSid);
 
@@ -450,7 +444,7 @@ describe('POST /cancel-transfer', () => {
 
     test('a supervisor who is not a participant may cancel', async () => {
       const { channel, taskSid } = await pendingTransfer();
-      joinAsAgent(channel, newSid('WK'));
+      joinAsAgent(standin, channel, newSid('WK'));
       const { token } = grantAgentToken(standin, ['supervisor']);
 
       const result = await cancel(token, channel, taskSid);

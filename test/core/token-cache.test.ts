@@ -6,6 +6,7 @@
  * expiration comes from the validator's answer, as in production.
  */
 import { newSid, type TwilioStandin } from '../../dev/twilio-standin';
+import { transferSids } from '../support/harness';
 import { type CallResult, type InProcessFunctions, inProcessFunctions } from '../support/in-process';
 import { TEST_AUTH_TOKEN } from '../support/functions-server';
 
@@ -35,7 +36,8 @@ function grant(standin: TwilioStandin, token: string, workerSid: string, expires
 
 /** One queue transfer with the token, alternating the Token field (JSON) and the Bearer header (form). */
 function transfer(functions: InProcessFunctions, token: string, asBearer = false): Promise<CallResult> {
-  const fields = { interactionSid: newSid('KD'), channelSid: newSid('UO'), queueSid: newSid('WQ') };
+  const { interactionSid, channelSid, queueSid } = transferSids(functions.standin);
+  const fields = { interactionSid, channelSid, queueSid };
   return asBearer
     ? functions.call('transfer-to-queue', { form: fields, headers: { authorization: `Bearer ${token}` } })
     : functions.call('transfer-to-queue', { json: { ...fields, Token: token } });

@@ -5,12 +5,11 @@
  * transferred, and who may transfer which conversation.
  */
 import { getExpectedTwilioSignature } from 'twilio';
-import { newSid, type Participant } from '../../dev/twilio-standin';
+import { newSid } from '../../dev/twilio-standin';
+import { joinAsAgent, TEST_WORKFLOW_SID } from '../support/fixtures';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../support/functions-server';
 import { transferSids } from '../support/harness';
 import { type FunctionName, grantAgentToken, IN_PROCESS_DOMAIN, inProcessFunctions, type InProcessFunctions } from '../support/in-process';
-
-type Sids = ReturnType<typeof transferSids>;
 
 /** The routes Twilio saw, in order. */
 function routes(functions: InProcessFunctions): string[] {
@@ -19,17 +18,6 @@ function routes(functions: InProcessFunctions): string[] {
 
 function inviteProperties(functions: InProcessFunctions): Record<string, unknown> | undefined {
   return functions.standin.requestsTo('invite-create')[0]?.routing?.properties;
-}
-
-/** Seeds the channel with a customer and the given worker as its agent; returns the agent's participant SID. */
-function joinAsAgent(functions: InProcessFunctions, sids: Sids, workerSid: string, others: Participant[] = []): string {
-  const participantSid = newSid('UT');
-  functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
-    { sid: newSid('UT'), type: 'customer', routing_properties: null },
-    ...others,
-    { sid: participantSid, type: 'agent', routing_properties: { worker_sid: workerSid } },
-  ]);
-  return participantSid;
 }
 
 /** Headers for a request signed as Studio's Run Function widget signs it (form fields). */
@@ -41,17 +29,35 @@ function fieldsOf(body: { error: { details?: { field: string }[] } }): string[] 
   return (body.error.details ?? []).map((detail) => detail.field).sort();
 }
 
+/** What Flex writes on a conversation's task: the channel it belongs to (v3: a taskSid must be a task of the request's channel). */
+function ofChannel(sids: { interactionSid: string; channelSid: string }): Record<string, string> {
+  return { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid };
+}
+
+/** The status Flex holds for a participant of the channel (Twilio does not list it). */
+function statusOf(functions: InProcessFunctions, sids: { interactionSid: string; channelSid: string }, participantSid: string) {
+  return functions.standin.participants(sids.interactionSid, sids.channelSid)?.find((participant) => participant.sid === participantSid)
+    ?.status;
+}
+
+/** A worker accepts the transfer's task; its events reach the in-process /transfer-events. */
+async function accept(functions: InProcessFunctions, taskSid: string, workerSid: string): Promise<void> {
+  functions.standin.acceptReservation(functions.standin.reserve(taskSid, workerSid));
+  await functions.standin.eventsSettled();
+}
+
 describe('with default workflow, agent queue and task channel set', () => {
   const DEFAULT_WORKFLOW = newSid('WW');
   const DEFAULT_AGENT_QUEUE = newSid('WQ');
-  const functions = inProcessFunctions({
-    settings: { TRANSFER_WORKFLOW_SID: DEFAULT_WORKFLOW, TRANSFER_AGENT_QUEUE_SID: DEFAULT_AGENT_QUEUE, TRANSFER_TASK_CHANNEL: 'sms' },
-  });
+  const SETTINGS = { TRANSFER_WORKFLOW_SID: DEFAULT_WORKFLOW, TRANSFER_AGENT_QUEUE_SID: DEFAULT_AGENT_QUEUE, TRANSFER_TASK_CHANNEL: 'sms' };
+  const functions = inProcessFunctions({ settings: SETTINGS });
+  /** The same, with v2's invite shape for agent transfers (worker_sid with queue_sid). */
+  const direct = inProcessFunctions({ settings: { ...SETTINGS, TRANSFER_AGENT_ROUTING: 'direct' } });
 
   test("transfer-to-agent from the conversation's agent invites the worker with routing built from settings and request", async () => {
     const { token, workerSid: callerWorker } = grantAgentToken(functions.standin);
-    const sids = transferSids();
-    joinAsAgent(functions, sids, callerWorker);
+    const sids = transferSids(functions.standin);
+    joinAsAgent(functions.standin, sids, callerWorker);
     const answer = await functions.call('transfer-to-agent', {
       json: {
         Token: token,
@@ -66,6 +72,8 @@ describe('with default workflow, agent queue and task channel set', () => {
           transferredByWorkerSid: 'WKspoof',
           transferredFromTaskSid: 'WTspoof',
           transferRequestKey: 'spoof',
+          transferQueueSid: 'WQspoof',
+          workerSidsInConversation: ['WKspoof'],
         },
       },
     });
@@ -77,12 +85,12 @@ describe('with default workflow, agent queue and task channel set', () => {
     expect(invite?.host).toBe('flex-api.twilio.com');
     expect(invite?.path).toBe(`/v1/Interactions/${sids.interactionSid}/Channels/${sids.channelSid}/Invites`);
     expect(invite?.headers.authorization).toBe('Basic ' + Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString('base64'));
+    // v3 (TRANSFER_AGENT_ROUTING=workflow, the default): neither worker_sid nor queue_sid, not even the agent queue setting's;
+    // the workflow reaches the worker by known-agent routing on transferTargetSid.
     expect(invite?.routing).toEqual({
       properties: {
         workspace_sid: TEST_WORKSPACE_SID,
         workflow_sid: DEFAULT_WORKFLOW,
-        queue_sid: DEFAULT_AGENT_QUEUE,
-        worker_sid: sids.workerSid,
         task_channel_unique_name: 'sms',
         priority: 5,
         timeout: 120,
@@ -92,6 +100,7 @@ describe('with default workflow, agent queue and task channel set', () => {
           transferTargetSid: sids.workerSid,
           transferType: 'warm',
           transferredByWorkerSid: callerWorker,
+          workerSidsInConversation: [callerWorker],
         },
       },
     });
@@ -103,6 +112,7 @@ describe('with default workflow, agent queue and task channel set', () => {
       target: { type: 'worker', sid: sids.workerSid },
       transferType: 'warm',
       participantClosed: false,
+      participantCloses: null,
       warnings: [],
     });
     // The answer names the task Twilio created for the invite.
@@ -112,8 +122,8 @@ describe('with default workflow, agent queue and task channel set', () => {
 
   test('transfer-to-queue targets the queue, request values override defaults, workspace never from the request', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const workflowSid = newSid('WW');
+    const sids = transferSids(functions.standin);
+    const workflowSid = functions.standin.addWorkflow({ workspaceSid: TEST_WORKSPACE_SID });
     const answer = await functions.call('transfer-to-queue', {
       form: {
         Token: token,
@@ -140,16 +150,16 @@ describe('with default workflow, agent queue and task channel set', () => {
   });
 
   test('an agent transfer naming its queue sends that queue with the worker', async () => {
-    const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...sids } });
+    const { token } = grantAgentToken(direct.standin, ['supervisor']);
+    const sids = transferSids(direct.standin);
+    const answer = await direct.call('transfer-to-agent', { json: { Token: token, ...sids } });
     expect(answer.status).toBe(201);
-    expect(inviteProperties(functions)).toMatchObject({ queue_sid: sids.queueSid, worker_sid: sids.workerSid });
+    expect(inviteProperties(direct)).toMatchObject({ queue_sid: sids.queueSid, worker_sid: sids.workerSid });
   });
 
   test('a request that carries no body is refused with 405 and nothing reaches Twilio', async () => {
     const { token } = grantAgentToken(functions.standin);
-    const answer = await functions.call('transfer-to-queue', { query: { Token: token, ...transferSids() } });
+    const answer = await functions.call('transfer-to-queue', { query: { Token: token, ...transferSids(functions.standin) } });
     expect(answer.status).toBe(405);
     expect(answer.body.error.code).toBe('method_not_allowed');
     expect(functions.standin.requests).toHaveLength(0);
@@ -186,7 +196,7 @@ describe('with default workflow, agent queue and task channel set', () => {
   test('attributes over 16384 bytes are refused with 413', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
     const answer = await functions.call('transfer-to-queue', {
-      json: { Token: token, ...transferSids(), attributes: { note: 'é'.repeat(8200) } },
+      json: { Token: token, ...transferSids(functions.standin), attributes: { note: 'é'.repeat(8200) } },
     });
     expect(answer.status).toBe(413);
     expect(answer.body.error.code).toBe('payload_too_large');
@@ -196,7 +206,9 @@ describe('with default workflow, agent queue and task channel set', () => {
 
   test('attributes that are not an object are a 400, not sent', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const answer = await functions.call('transfer-to-queue', { form: { Token: token, ...transferSids(), attributes: '[1,2]' } });
+    const answer = await functions.call('transfer-to-queue', {
+      form: { Token: token, ...transferSids(functions.standin), attributes: '[1,2]' },
+    });
     expect(answer.status).toBe(400);
     expect(fieldsOf(answer.body)).toEqual(['attributes']);
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
@@ -220,7 +232,7 @@ describe('with default workflow, agent queue and task channel set', () => {
         status: twilioStatus,
       },
     });
-    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids() } });
+    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(functions.standin) } });
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
     expect(answer.body.error.twilioCode).toBe(20000 + twilioStatus);
@@ -230,7 +242,7 @@ describe('with default workflow, agent queue and task channel set', () => {
 
   test('an unknown interaction is a 404 from Twilio passed on as not_found', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     functions.standin.forgetInteraction(sids.interactionSid);
     const answer = await functions.call('transfer-to-agent', { json: { Token: token, ...sids } });
     expect(answer.status).toBe(404);
@@ -241,7 +253,7 @@ describe('with default workflow, agent queue and task channel set', () => {
   test('error answers carry no stack trace and no credential', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
     functions.standin.script('invite-create', { status: 500 });
-    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids() } });
+    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(functions.standin) } });
     expect(answer.status).toBe(502);
     const text = JSON.stringify(answer.body) + JSON.stringify(answer.headers);
     expect(text).not.toMatch(/\bat .+:\d+:\d+/);
@@ -252,37 +264,51 @@ describe('with default workflow, agent queue and task channel set', () => {
 
 describe('without optional settings', () => {
   const functions = inProcessFunctions();
+  /** The same, with v2's invite shape for agent transfers (a queue with the worker). */
+  const direct = inProcessFunctions({ settings: { TRANSFER_AGENT_ROUTING: 'direct' } });
 
   test("absent options are omitted from routing rather than sent empty; the task channel falls back to 'chat'", async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const answer = await functions.call('transfer-to-queue', {
       json: { Token: token, interactionSid: sids.interactionSid, channelSid: sids.channelSid, queueSid: sids.queueSid, priority: '' },
     });
     expect(answer.status).toBe(201);
     const properties = inviteProperties(functions);
-    expect(Object.keys(properties ?? {}).sort()).toEqual(['attributes', 'queue_sid', 'task_channel_unique_name', 'workspace_sid']);
+    // v3: every invite names a workflow (TRANSFER_WORKFLOW_SID, which a deployment now sets).
+    expect(Object.keys(properties ?? {}).sort()).toEqual([
+      'attributes',
+      'queue_sid',
+      'task_channel_unique_name',
+      'workflow_sid',
+      'workspace_sid',
+    ]);
+    expect(properties?.workflow_sid).toBe(TEST_WORKFLOW_SID);
     expect(properties?.task_channel_unique_name).toBe('chat');
   });
 
   test('an agent transfer with no queue known is a 400 naming queueSid and its setting, before any Twilio call', async () => {
-    const sids = transferSids();
+    const sids = transferSids(direct.standin);
     const fields = { interactionSid: sids.interactionSid, channelSid: sids.channelSid, workerSid: sids.workerSid };
-    const answer = await functions.call('transfer-to-agent', { form: fields, headers: signedBy('transfer-to-agent', fields) });
+    const answer = await direct.call('transfer-to-agent', { form: fields, headers: signedBy('transfer-to-agent', fields) });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('invalid_request');
     expect(fieldsOf(answer.body)).toEqual(['queueSid']);
     expect(answer.body.error.details[0].message).toContain('TRANSFER_AGENT_QUEUE_SID');
-    expect(functions.standin.requests).toHaveLength(0);
+    expect(direct.standin.requests).toHaveLength(0);
   });
 
   test('timeout accepts TaskRouter’s two weeks (1209600 s) and refuses one second more', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const accepted = await functions.call('transfer-to-queue', { form: { Token: token, ...transferSids(), timeout: '1209600' } });
+    const accepted = await functions.call('transfer-to-queue', {
+      form: { Token: token, ...transferSids(functions.standin), timeout: '1209600' },
+    });
     expect(accepted.status).toBe(201);
     expect(inviteProperties(functions)?.timeout).toBe(1_209_600);
 
-    const refused = await functions.call('transfer-to-queue', { form: { Token: token, ...transferSids(), timeout: '1209601' } });
+    const refused = await functions.call('transfer-to-queue', {
+      form: { Token: token, ...transferSids(functions.standin), timeout: '1209601' },
+    });
     expect(refused.status).toBe(400);
     expect(fieldsOf(refused.body)).toEqual(['timeout']);
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(1);
@@ -295,12 +321,16 @@ describe('with a workflow allow-list', () => {
 
   test('a workflow outside the list is forbidden; one inside it is used', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const refused = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), workflowSid: newSid('WW') } });
+    const refused = await functions.call('transfer-to-queue', {
+      json: { Token: token, ...transferSids(functions.standin), workflowSid: newSid('WW') },
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('forbidden');
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
 
-    const accepted = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), workflowSid: allowed } });
+    const accepted = await functions.call('transfer-to-queue', {
+      json: { Token: token, ...transferSids(functions.standin), workflowSid: allowed },
+    });
     expect(accepted.status).toBe(201);
     expect(inviteProperties(functions)?.workflow_sid).toBe(allowed);
   });
@@ -312,7 +342,7 @@ describe('misconfigured', () => {
   test('a malformed setting is a 500 naming the variable but never its value', async () => {
     const { token } = grantAgentToken(functions.standin);
     const answer = await functions.call('transfer-to-queue', {
-      json: { Token: token, ...transferSids() },
+      json: { Token: token, ...transferSids(functions.standin) },
       headers: { Origin: 'https://flex.twilio.com' },
     });
     expect(answer.status).toBe(500);
@@ -326,12 +356,16 @@ describe('misconfigured', () => {
 
 describe('the task being transferred (taskSid): the new task starts from it', () => {
   const functions = inProcessFunctions();
+  /** Nothing set but what a deployment must have, and v2's invite shape for agent transfers (the queue is direct routing's). */
+  const direct = inProcessFunctions({ settings: { TRANSFER_AGENT_ROUTING: 'direct', TRANSFER_WORKFLOW_SID: undefined } });
 
   test("the new task carries the original's attributes, the request's over them, conversations merged one level", async () => {
     const { token, workerSid: callerWorker } = grantAgentToken(functions.standin, ['supervisor']);
+    const sids = transferSids(functions.standin);
     const taskSid = functions.standin.addTask({
       workspaceSid: TEST_WORKSPACE_SID,
       attributes: {
+        ...ofChannel(sids),
         customer: { name: 'Ann', tier: 'silver' },
         channelType: 'web',
         conversations: { conversation_id: 'CONV-1', initiated_by: 'customer' },
@@ -339,7 +373,6 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
         transferTargetSid: 'WQspoof',
       },
     });
-    const sids = transferSids();
     const answer = await functions.call('transfer-to-queue', {
       json: {
         Token: token,
@@ -361,6 +394,7 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
     expect(fetched?.host).toBe('taskrouter.twilio.com');
     expect(fetched?.path).toBe(`/v1/Workspaces/${TEST_WORKSPACE_SID}/Tasks/${taskSid}`);
     expect(inviteProperties(functions)?.attributes).toEqual({
+      ...ofChannel(sids),
       customer: { tier: 'gold' },
       channelType: 'web',
       priorityReason: 'vip',
@@ -370,6 +404,7 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
       transferType: 'warm',
       transferredByWorkerSid: callerWorker,
       transferredFromTaskSid: taskSid,
+      workerSidsInConversation: [],
     });
   });
 
@@ -378,29 +413,31 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
     { original: { conversations: { initiated_by: 'customer' } }, case: 'conversations without an id' },
   ])("conversations.conversation_id becomes the original task's SID when it has none ($case)", async ({ original }) => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, attributes: original });
-    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...transferSids(), taskSid } });
+    const sids = transferSids(functions.standin);
+    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, attributes: { ...original, ...ofChannel(sids) } });
+    const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids, taskSid } });
     expect(answer.status).toBe(201);
     const attributes = inviteProperties(functions)?.attributes as { conversations: Record<string, unknown> };
     expect(attributes.conversations).toEqual({ ...(original as { conversations?: object }).conversations, conversation_id: taskSid });
   });
 
   test("with nothing in the request or settings, the original task's channel, workflow and queue are used", async () => {
-    const { token } = grantAgentToken(functions.standin, ['supervisor']);
+    const { token } = grantAgentToken(direct.standin, ['supervisor']);
     const originalWorkflow = newSid('WW');
     const originalQueue = newSid('WQ');
-    const taskSid = functions.standin.addTask({
+    const sids = transferSids(direct.standin);
+    const taskSid = direct.standin.addTask({
       workspaceSid: TEST_WORKSPACE_SID,
       taskChannelUniqueName: 'sms',
       workflowSid: originalWorkflow,
       taskQueueSid: originalQueue,
+      attributes: ofChannel(sids),
     });
-    const sids = transferSids();
-    const answer = await functions.call('transfer-to-agent', {
+    const answer = await direct.call('transfer-to-agent', {
       json: { Token: token, interactionSid: sids.interactionSid, channelSid: sids.channelSid, workerSid: sids.workerSid, taskSid },
     });
     expect(answer.status).toBe(201);
-    expect(inviteProperties(functions)).toMatchObject({
+    expect(inviteProperties(direct)).toMatchObject({
       workflow_sid: originalWorkflow,
       queue_sid: originalQueue,
       worker_sid: sids.workerSid,
@@ -414,7 +451,7 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
     for (const taskSid of [elsewhere, newSid('WT')]) {
       functions.standin.requests.length = 0;
       const participantSid = newSid('UT');
-      const sids = transferSids();
+      const sids = transferSids(functions.standin);
       functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [{ sid: participantSid }]);
       const answer = await functions.call('transfer-to-queue', {
         json: { Token: token, ...sids, taskSid, transferType: 'cold', participantSid },
@@ -429,44 +466,52 @@ describe('the task being transferred (taskSid): the new task starts from it', ()
   });
 
   test('an agent transfer whose original task has no queue, with none in request or settings: 400 naming queueSid, no invite', async () => {
-    const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const taskSid = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID });
-    const sids = transferSids();
-    const answer = await functions.call('transfer-to-agent', {
+    const { token } = grantAgentToken(direct.standin, ['supervisor']);
+    const sids = transferSids(direct.standin);
+    // Its workflow is known (v3: every invite names one), its queue is not.
+    const taskSid = direct.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, workflowSid: newSid('WW'), attributes: ofChannel(sids) });
+    const answer = await direct.call('transfer-to-agent', {
       json: { Token: token, interactionSid: sids.interactionSid, channelSid: sids.channelSid, workerSid: sids.workerSid, taskSid },
     });
     expect(answer.status).toBe(400);
     expect(fieldsOf(answer.body)).toEqual(['queueSid']);
-    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
+    expect(direct.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 });
 
 describe('the task being transferred, with default settings', () => {
   const SETTING_WORKFLOW = newSid('WW');
   const SETTING_QUEUE = newSid('WQ');
+  // Which queue goes with the worker is direct routing's question (v2's invite shape, kept behind TRANSFER_AGENT_ROUTING=direct).
   const functions = inProcessFunctions({
-    settings: { TRANSFER_WORKFLOW_SID: SETTING_WORKFLOW, TRANSFER_AGENT_QUEUE_SID: SETTING_QUEUE, TRANSFER_TASK_CHANNEL: 'voice' },
+    settings: {
+      TRANSFER_WORKFLOW_SID: SETTING_WORKFLOW,
+      TRANSFER_AGENT_QUEUE_SID: SETTING_QUEUE,
+      TRANSFER_TASK_CHANNEL: 'voice',
+      TRANSFER_AGENT_ROUTING: 'direct',
+    },
   });
 
-  function originalTask(): string {
+  function originalTask(sids: { interactionSid: string; channelSid: string }): string {
     return functions.standin.addTask({
       workspaceSid: TEST_WORKSPACE_SID,
       taskChannelUniqueName: 'sms',
       workflowSid: newSid('WW'),
       taskQueueSid: newSid('WQ'),
+      attributes: ofChannel(sids),
     });
   }
 
   test("settings beat the original task's workflow and queue; the original's channel beats TRANSFER_TASK_CHANNEL", async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const answer = await functions.call('transfer-to-agent', {
       json: {
         Token: token,
         interactionSid: sids.interactionSid,
         channelSid: sids.channelSid,
         workerSid: sids.workerSid,
-        taskSid: originalTask(),
+        taskSid: originalTask(sids),
       },
     });
     expect(answer.status).toBe(201);
@@ -480,10 +525,10 @@ describe('the task being transferred, with default settings', () => {
 
   test('the request beats settings and the original task', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
-    const workflowSid = newSid('WW');
+    const sids = transferSids(functions.standin);
+    const workflowSid = functions.standin.addWorkflow({ workspaceSid: TEST_WORKSPACE_SID });
     const answer = await functions.call('transfer-to-agent', {
-      json: { Token: token, ...sids, workflowSid, taskChannel: 'whatsapp', taskSid: originalTask() },
+      json: { Token: token, ...sids, workflowSid, taskChannel: 'whatsapp', taskSid: originalTask(sids) },
     });
     expect(answer.status).toBe(201);
     expect(inviteProperties(functions)).toMatchObject({
@@ -496,7 +541,7 @@ describe('the task being transferred, with default settings', () => {
 
   test('without taskSid, the settings apply (nothing is fetched)', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const answer = await functions.call('transfer-to-queue', { json: { Token: token, ...sids } });
     expect(answer.status).toBe(201);
     expect(inviteProperties(functions)).toMatchObject({ workflow_sid: SETTING_WORKFLOW, task_channel_unique_name: 'voice' });
@@ -509,7 +554,7 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
 
   test('a plain agent who is not an agent participant of the channel: 403, nothing created or closed', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const othersParticipant = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: newSid('UT'), type: 'customer', routing_properties: { worker_sid: workerSid } },
@@ -529,34 +574,45 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
 
   test("a plain agent of the channel closing someone else's participant: 403, nothing created or closed", async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const othersParticipant = newSid('UT');
-    joinAsAgent(functions, sids, workerSid, [{ sid: othersParticipant, type: 'agent', routing_properties: { worker_sid: newSid('WK') } }]);
+    joinAsAgent(functions.standin, sids, workerSid, [
+      { sid: othersParticipant, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+    ]);
     const answer = await functions.call('transfer-to-queue', {
       json: { Token: token, ...sids, transferType: 'cold', participantSid: othersParticipant },
     });
     expect(answer.status).toBe(403);
     expect(answer.body.error.message).toMatch(/only your own participant/);
-    expect(routes(functions)).toEqual(['token-validate', 'participant-list']);
+    // v3: only the reads before the invite (the participants, and the workspace's callback for a cold transfer closing on acceptance).
+    expect(routes(functions)[0]).toBe('token-validate');
+    expect(routes(functions).slice(1).sort()).toEqual(['participant-list', 'workspace-fetch']);
   });
 
   test('a plain agent of the channel transfers it and may close their own participant', async () => {
     const { token, workerSid } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
-    const mine = joinAsAgent(functions, sids, workerSid);
+    const sids = transferSids(functions.standin);
+    const mine = joinAsAgent(functions.standin, sids, workerSid);
     const answer = await functions.call('transfer-to-queue', {
       json: { Token: token, ...sids, transferType: 'cold', participantSid: mine },
     });
     expect(answer.status).toBe(201);
-    expect(answer.body.participantClosed).toBe(true);
-    expect(routes(functions)).toEqual(['token-validate', 'participant-list', 'invite-create', 'participant-update']);
+    // v3 (TRANSFER_COLD_CLOSE=on-accept, the default): their participant is closed when the new agent accepts, not before.
+    expect(answer.body).toMatchObject({ participantClosed: false, participantCloses: 'on-accept' });
+    expect(inviteProperties(functions)?.attributes).toMatchObject({ transferClose: { participantSid: mine } });
+    expect(routes(functions)[0]).toBe('token-validate');
+    expect(routes(functions).slice(1, 3).sort()).toEqual(['participant-list', 'workspace-fetch']);
+    expect(routes(functions).slice(3)).toEqual(['invite-create']);
+    expect(statusOf(functions, sids, mine)).toBe('active');
+    await accept(functions, answer.body.taskSid, sids.workerSid);
+    expect(statusOf(functions, sids, mine)).toBe('closed');
   });
 
   test.each([[['supervisor']], [['admin']], [['agent', 'supervisor']]])(
     'roles %j are not restricted: any channel, any participant',
     async (roles) => {
       const { token } = grantAgentToken(functions.standin, roles);
-      const sids = transferSids();
+      const sids = transferSids(functions.standin);
       const othersParticipant = newSid('UT');
       functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
         { sid: othersParticipant, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
@@ -565,8 +621,12 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
         json: { Token: token, ...sids, transferType: 'cold', participantSid: othersParticipant },
       });
       expect(answer.status).toBe(201);
-      expect(answer.body.participantClosed).toBe(true);
+      // v3 (TRANSFER_COLD_CLOSE=on-accept, the default): that participant is closed when the new agent accepts.
+      expect(answer.body).toMatchObject({ participantClosed: false, participantCloses: 'on-accept' });
+      expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
+      await accept(functions, answer.body.taskSid, sids.workerSid);
       expect(functions.standin.requestsTo('participant-update')[0]?.path).toMatch(new RegExp(`/Participants/${othersParticipant}$`));
+      expect(statusOf(functions, sids, othersParticipant)).toBe('closed');
     },
   );
 
@@ -574,7 +634,7 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
     functions.settings.TRANSFER_BASIC_AUTH_USER = 'studio';
     functions.settings.TRANSFER_BASIC_AUTH_PASSWORD = 'a long enough password';
     try {
-      const sids = transferSids();
+      const sids = transferSids(functions.standin);
       const participantSid = newSid('UT');
       functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
         { sid: participantSid, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
@@ -588,14 +648,23 @@ describe("who may transfer which conversation (the contract's ownership rule)", 
       };
       const signed = await functions.call('transfer-to-queue', { form: fields, headers: signedBy('transfer-to-queue', fields) });
       expect(signed.status).toBe(201);
-      expect(signed.body.participantClosed).toBe(true);
+      // v3 (TRANSFER_COLD_CLOSE=on-accept, the default): the participant named is closed when the new agent accepts.
+      expect(signed.body).toMatchObject({ participantClosed: false, participantCloses: 'on-accept' });
+      expect(inviteProperties(functions)?.attributes).toMatchObject({ transferClose: { participantSid } });
 
       const basic = await functions.call('transfer-to-agent', {
-        json: transferSids(),
+        json: transferSids(functions.standin),
         headers: { Authorization: 'Basic ' + Buffer.from('studio:a long enough password').toString('base64') },
       });
       expect(basic.status).toBe(201);
-      expect(routes(functions)).toEqual(['invite-create', 'participant-update', 'invite-create']);
+      // No token check; v3: each transfer reads first (the participants, with the workspace's callback for the cold one and the
+      // workflow for the agent transfer), then invites.
+      const seen = routes(functions);
+      expect(seen).toHaveLength(6);
+      expect(seen.slice(0, 2).sort()).toEqual(['participant-list', 'workspace-fetch']);
+      expect(seen[2]).toBe('invite-create');
+      expect(seen.slice(3, 5).sort()).toEqual(['participant-list', 'workflow-fetch']);
+      expect(seen[5]).toBe('invite-create');
     } finally {
       delete functions.settings.TRANSFER_BASIC_AUTH_USER;
       delete functions.settings.TRANSFER_BASIC_AUTH_PASSWORD;
@@ -613,7 +682,7 @@ describe('TRANSFER_UNRESTRICTED_ROLES names the unrestricted roles', () => {
     { roles: ['supervisor'], status: 403 },
   ])('roles $roles on a channel that is not theirs: $status', async ({ roles, status }) => {
     const { token } = grantAgentToken(functions.standin, roles);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
     ]);
@@ -626,9 +695,9 @@ describe('TRANSFER_UNRESTRICTED_ROLES names the unrestricted roles', () => {
 describe('TRANSFER_REQUIRE_PARTICIPANT=false', () => {
   const functions = inProcessFunctions({ settings: { TRANSFER_REQUIRE_PARTICIPANT: 'false' } });
 
-  test('a plain agent may transfer a channel they are not part of; participants are not even listed', async () => {
+  test('a plain agent may transfer a channel they are not part of; v3: the participants are still read, but not checked', async () => {
     const { token } = grantAgentToken(functions.standin, ['agent']);
-    const sids = transferSids();
+    const sids = transferSids(functions.standin);
     const othersParticipant = newSid('UT');
     functions.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: othersParticipant, type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
@@ -639,8 +708,14 @@ describe('TRANSFER_REQUIRE_PARTICIPANT=false', () => {
       json: { Token: token, ...sids, transferType: 'cold', participantSid: othersParticipant },
     });
     expect(cold.status).toBe(201);
-    expect(cold.body.participantClosed).toBe(true);
-    expect(routes(functions)).toEqual(['token-validate', 'invite-create', 'invite-create', 'participant-update']);
+    // v3 (TRANSFER_COLD_CLOSE=on-accept, the default): the participant is closed when the new agent accepts.
+    expect(cold.body).toMatchObject({ participantClosed: false, participantCloses: 'on-accept' });
+    const seen = routes(functions);
+    expect(seen.slice(0, 3)).toEqual(['token-validate', 'participant-list', 'invite-create']);
+    expect(seen.slice(3, 5).sort()).toEqual(['participant-list', 'workspace-fetch']);
+    expect(seen.slice(5)).toEqual(['invite-create']);
+    await accept(functions, cold.body.taskSid, sids.workerSid);
+    expect(statusOf(functions, sids, othersParticipant)).toBe('closed');
   });
 });
 
@@ -649,14 +724,15 @@ describe('the log line', () => {
 
   test('a failure after authentication still says who called, and never what they sent', async () => {
     const { token } = grantAgentToken(functions.standin, ['supervisor']);
-    const { interactionSid, channelSid, queueSid } = transferSids();
+    const { interactionSid, channelSid, queueSid } = transferSids(functions.standin);
 
     const result = await functions.call('transfer-to-queue', {
       form: { Token: token, interactionSid, channelSid, queueSid, taskSid: newSid('WT') },
     });
 
     expect(result.status).toBe(404);
-    expect(result.log).toMatchObject({ status: 404, outcome: 'not_found', callerKind: 'flex-token', upstreamAttempts: 2 });
+    // The token check, then (v3) the task fetch and the participant list together.
+    expect(result.log).toMatchObject({ status: 404, outcome: 'not_found', callerKind: 'flex-token', upstreamAttempts: 3 });
     expect(result.log.requestId).toBe(result.headers['X-Request-Id']);
     expect(JSON.stringify(result.log)).not.toContain(token);
   });

@@ -5,6 +5,7 @@
  * behaviour itself is covered in-process (test/core).
  */
 import { newSid } from '../../dev/twilio-standin';
+import { TEST_WORKFLOW_SID } from '../support/fixtures';
 import { TEST_WORKSPACE_SID } from '../support/functions-server';
 import { get, type HttpResult, postForm, postJson, useFunctions } from '../support/harness';
 import { grantAgentToken } from '../support/in-process';
@@ -19,16 +20,22 @@ function expectRequestId(result: HttpResult): void {
   expect(result.headers.get('content-type')).toMatch(/^application\/json/);
 }
 
-const newChannel = () => ({ interactionSid: newSid('KD'), channelSid: newSid('UO') });
+/** A fresh interaction channel, seeded at the stand-in. */
+const newChannel = () => harness.standin.addConversation();
 
 test('a warm queue transfer with the original task: 201, and Twilio got the Routing the contract describes', async () => {
   const { token, workerSid } = grantAgentToken(harness.standin, ['supervisor']);
   const channel = newChannel();
-  const queueSid = newSid('WQ');
+  const queueSid = harness.standin.addQueue();
   const workflowSid = newSid('WW');
   const taskSid = harness.standin.addTask({
     workspaceSid: TEST_WORKSPACE_SID,
-    attributes: { name: 'Ann', conversations: { conversation_id: 'conv-1', segment: 'first' } },
+    attributes: {
+      name: 'Ann',
+      conversations: { conversation_id: 'conv-1', segment: 'first' },
+      flexInteractionSid: channel.interactionSid,
+      flexInteractionChannelSid: channel.channelSid,
+    },
     taskChannelUniqueName: 'sms',
     workflowSid,
   });
@@ -52,7 +59,8 @@ test('a warm queue transfer with the original task: 201, and Twilio got the Rout
   expect(invites[0]?.path).toBe(`/v1/Interactions/${channel.interactionSid}/Channels/${channel.channelSid}/Invites`);
   expect(invites[0]?.routing?.properties).toEqual({
     workspace_sid: TEST_WORKSPACE_SID,
-    workflow_sid: workflowSid,
+    // TRANSFER_WORKFLOW_SID (set for these tests) comes before the original task's workflow.
+    workflow_sid: TEST_WORKFLOW_SID,
     queue_sid: queueSid,
     task_channel_unique_name: 'sms',
     priority: 7,
@@ -60,17 +68,21 @@ test('a warm queue transfer with the original task: 201, and Twilio got the Rout
       name: 'Ann',
       note: 'VIP',
       conversations: { conversation_id: 'conv-1', segment: 'first' },
+      flexInteractionSid: channel.interactionSid,
+      flexInteractionChannelSid: channel.channelSid,
       transferTargetType: 'queue',
       transferTargetSid: queueSid,
       transferType: 'warm',
       transferredByWorkerSid: workerSid,
       transferredFromTaskSid: taskSid,
+      workerSidsInConversation: [],
     },
   });
   expect(result.json.taskSid).toMatch(/^WT[0-9a-f]{32}$/);
 });
 
-test('a cold agent transfer: 201, the invite first, then the transferring participant closed', async () => {
+test("a cold agent transfer closes the transferring agent only when the new agent accepts: TaskRouter's event over HTTP", async () => {
+  harness.standin.changeWorkspace(TEST_WORKSPACE_SID, { eventCallbackUrl: harness.url('/transfer-events') });
   const { token, workerSid } = grantAgentToken(harness.standin, ['agent']);
   const channel = newChannel();
   const ownParticipant = newSid('UT');
@@ -78,36 +90,37 @@ test('a cold agent transfer: 201, the invite first, then the transferring partic
     { sid: newSid('UT'), type: 'customer', routing_properties: null },
     { sid: ownParticipant, type: 'agent', routing_properties: { worker_sid: workerSid } },
   ]);
-  const target = newSid('WK');
+  const target = harness.standin.addWorker();
 
-  const result = await postForm(harness.url('/transfer-to-agent'), {
-    Token: token,
-    ...channel,
-    workerSid: target,
-    queueSid: newSid('WQ'),
-    transferType: 'cold',
-  });
+  const result = await postForm(harness.url('/transfer-to-agent'), { Token: token, ...channel, workerSid: target, transferType: 'cold' });
 
   expect(result.status).toBe(201);
   expectRequestId(result);
   expect(result.json).toMatchObject({
     target: { type: 'worker', sid: target },
     transferType: 'cold',
-    participantClosed: true,
+    participantClosed: false,
+    participantCloses: 'on-accept',
     warnings: [],
   });
-  const routes = harness.standin.requests
-    .map((request) => request.route)
-    .filter((route) => route === 'invite-create' || route === 'participant-update');
-  expect(routes).toEqual(['invite-create', 'participant-update']);
-  const closed = harness.standin.requestsTo('participant-update')[0];
-  expect(closed?.path).toContain(`/Participants/${ownParticipant}`);
-  expect(closed?.form.Status).toBe('closed');
+  expect(harness.standin.requestsTo('participant-update')).toHaveLength(0);
+
+  harness.standin.acceptReservation(harness.standin.reserve(result.json.taskSid, target));
+  await harness.standin.eventsSettled();
+
+  const accepted = harness.standin.deliveredEvents.filter((event) => event.eventType === 'reservation.accepted');
+  expect(accepted.map((event) => [event.url, event.status])).toEqual([[harness.url('/transfer-events'), 204]]);
+  const closed = harness.standin.requestsTo('participant-update');
+  expect(closed).toHaveLength(1);
+  expect(closed[0]?.path).toContain(`/Participants/${ownParticipant}`);
+  expect(closed[0]?.form.Status).toBe('closed');
+  const listed = await postForm(harness.url('/list-transfers'), { Token: token, ...channel });
+  expect(listed.json.transfers[0]).toMatchObject({ taskStatus: 'assigned', participantCloses: 'on-accept', cancelable: false });
 });
 
 test('a GET (no body) -> 405, and nothing is sent to Twilio', async () => {
   const { token } = grantAgentToken(harness.standin, ['supervisor']);
-  const query = new URLSearchParams({ Token: token, ...newChannel(), queueSid: newSid('WQ') });
+  const query = new URLSearchParams({ Token: token, ...newChannel(), queueSid: harness.standin.addQueue() });
 
   const result = await get(harness.url(`/transfer-to-queue?${query.toString()}`));
 
@@ -119,7 +132,7 @@ test('a GET (no body) -> 405, and nothing is sent to Twilio', async () => {
 
 test('a body field named `request` -> 400, in JSON and in a form, and nothing is sent to Twilio', async () => {
   const { token } = grantAgentToken(harness.standin, ['supervisor']);
-  const fields = { Token: token, ...newChannel(), queueSid: newSid('WQ') };
+  const fields = { Token: token, ...newChannel(), queueSid: harness.standin.addQueue() };
 
   const asJson = await postJson(harness.url('/transfer-to-queue'), { ...fields, request: 'forged' });
   const asForm = await postForm(harness.url('/transfer-to-queue'), { ...fields, request: 'forged' });
@@ -136,7 +149,7 @@ test('list a pending transfer, then cancel it: 200 both, and its task is cancele
   const { token } = grantAgentToken(harness.standin, ['supervisor']);
   const channel = newChannel();
   const auth = { Authorization: `Bearer ${token}` };
-  const transfer = await postJson(harness.url('/transfer-to-queue'), { ...channel, queueSid: newSid('WQ') }, auth);
+  const transfer = await postJson(harness.url('/transfer-to-queue'), { ...channel, queueSid: harness.standin.addQueue() }, auth);
   expect(transfer.status).toBe(201);
 
   const listed = await postJson(harness.url('/list-transfers'), channel, auth);
@@ -155,7 +168,7 @@ test('list a pending transfer, then cancel it: 200 both, and its task is cancele
 
 test('a repeat with the same Idempotency-Key answers the first invite, replayed, over HTTP', async () => {
   const { token } = grantAgentToken(harness.standin, ['supervisor']);
-  const body = { ...newChannel(), queueSid: newSid('WQ') };
+  const body = { ...newChannel(), queueSid: harness.standin.addQueue() };
   const headers = { Authorization: `Bearer ${token}`, 'Idempotency-Key': 'e2e-click-1' };
 
   const first = await postJson(harness.url('/transfer-to-queue'), body, headers);
@@ -177,7 +190,7 @@ test('a task that is not in the workspace -> 404 naming taskSid, and no invite',
   const result = await postForm(harness.url('/transfer-to-queue'), {
     Token: token,
     ...newChannel(),
-    queueSid: newSid('WQ'),
+    queueSid: harness.standin.addQueue(),
     taskSid: newSid('WT'),
   });
 
@@ -197,7 +210,7 @@ test('a plain agent transferring a conversation that is not theirs -> 403, and n
   const result = await postForm(harness.url('/transfer-to-queue'), {
     Token: token,
     ...channel,
-    queueSid: newSid('WQ'),
+    queueSid: harness.standin.addQueue(),
     transferType: 'cold',
   });
 
@@ -208,7 +221,7 @@ test('a plain agent transferring a conversation that is not theirs -> 403, and n
 });
 
 test("with Basic enabled, a 401 challenges for Basic credentials (what Studio's HTTP widget waits for)", async () => {
-  const result = await postForm(harness.url('/transfer-to-queue'), { ...newChannel(), queueSid: newSid('WQ') });
+  const result = await postForm(harness.url('/transfer-to-queue'), { ...newChannel(), queueSid: harness.standin.addQueue() });
 
   expect(result.status).toBe(401);
   expect(result.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"/);

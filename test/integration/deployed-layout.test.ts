@@ -16,6 +16,7 @@ import {
   TEST_WORKSPACE_SID,
 } from '../support/functions-server';
 import { newSid, TwilioStandin } from '../../dev/twilio-standin';
+import { seedSettings } from '../support/harness';
 import { grantAgentToken } from '../support/in-process';
 import { FUNCTION_NAMES, type FunctionName } from '../../src/registry';
 
@@ -66,7 +67,10 @@ describe('the built functions in a deployed layout', () => {
     standin = await new TwilioStandin(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN).start();
   });
   afterAll(() => standin.stop());
-  beforeEach(() => standin.reset());
+  beforeEach(() => {
+    standin.reset();
+    seedSettings(standin, baseSettings());
+  });
 
   test.each(['per-call', 'shared'] as const)(
     'served from a flat folder under generated names, all four functions work (getTwilioClient: %s, never called)',
@@ -79,8 +83,8 @@ describe('the built functions in a deployed layout', () => {
         ]);
         return channel;
       };
-      const agent = { ...joined(), workerSid: newSid('WK'), queueSid: newSid('WQ') };
-      const queue = { ...joined(), queueSid: newSid('WQ') };
+      const agent = { ...joined(), workerSid: standin.addWorker(), queueSid: standin.addQueue() };
+      const queue = { ...joined(), queueSid: standin.addQueue() };
       const pending = joined();
       const seeded = standin.addInvite(pending.interactionSid, pending.channelSid, {
         workspace_sid: TEST_WORKSPACE_SID,

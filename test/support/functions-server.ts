@@ -7,13 +7,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { baseSettings } from './fixtures';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const REDIRECT_PRELOAD = join(PROJECT_ROOT, 'dev', 'redirect-twilio.cjs');
 
-export const TEST_ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
-export const TEST_AUTH_TOKEN = 'T0kenT0kenT0kenT0kenT0kenT0ken12';
-export const TEST_WORKSPACE_SID = 'WS' + 'b2'.repeat(16);
+// The stand-in's account, written once in fixtures.ts; exported here too for the suites that start a server.
+export { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from './fixtures';
 
 export interface FunctionsServer {
   url: string;
@@ -32,14 +32,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
-}
-
-export function baseSettings(): Record<string, string> {
-  return {
-    ACCOUNT_SID: TEST_ACCOUNT_SID,
-    AUTH_TOKEN: TEST_AUTH_TOKEN,
-    TWILIO_FLEX_WORKSPACE_SID: TEST_WORKSPACE_SID,
-  };
 }
 
 async function waitForServer(url: string, child: ChildProcess, output: () => string): Promise<void> {

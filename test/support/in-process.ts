@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import type { RequestLogEntry } from '../../src/core/context';
 import { FlexTokenVerifier, type FlexTokenVerifierOptions } from '../../src/core/flex-token';
+import { InstanceMemory } from '../../src/core/instance-memory';
 import type { FunctionName } from '../../src/registry';
 import { buildDependencies } from '../../src/runtime/dependencies';
 import { serveEvent } from '../../src/runtime/serve';
 import { standinSender } from '../../dev/standin-sender';
 import { newSid, TwilioStandin } from '../../dev/twilio-standin';
-import { PROJECT_ROOT, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from './functions-server';
+import { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from './fixtures';
+import { PROJECT_ROOT } from './functions-server';
+import { seedSettings } from './harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the local runtime's own header builder (restricted headers dropped, repeats as arrays)
 const { constructHeaders } = require(join(PROJECT_ROOT, 'node_modules/@twilio/runtime-handler/dist/dev-runtime/route.js')) as {
@@ -84,22 +87,32 @@ export interface InProcessFunctions {
   advanceClock(ms: number): void;
 }
 
-export function baseInProcessSettings(): Record<string, string> {
-  return { ACCOUNT_SID: TEST_ACCOUNT_SID, AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_FLEX_WORKSPACE_SID: TEST_WORKSPACE_SID };
-}
-
-/** A stand-in and the four functions, in this process; a fresh stand-in state and function instance before each test. */
-export function inProcessFunctions(options: { settings?: Record<string, string | undefined> } = {}): InProcessFunctions {
+/**
+ * A stand-in and the four functions, in this process; a fresh stand-in state and function instance before each test.
+ * `refusesUnknown: false` lets the stand-in accept made-up SIDs (its old leniency), for suites about something else
+ * that do not seed their conversations, workers and queues; by default it refuses them, as Twilio does. Before each
+ * test the stand-in holds what the settings name (harness.ts `seedSettings`).
+ */
+export function inProcessFunctions(
+  options: {
+    settings?: Record<string, string | undefined>;
+    refusesUnknown?: boolean;
+    /** false: the workspace has no event callback, so cold transfers fall back to closing at once (with a warning). */
+    workspaceCallback?: boolean;
+  } = {},
+): InProcessFunctions {
   const standin = new TwilioStandin(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
   let verifier = new FlexTokenVerifier();
   let clockOffsetMs = 0;
   const now = () => Date.now() + clockOffsetMs;
+  let memory = new InstanceMemory(now);
   const functions: InProcessFunctions = {
     standin,
-    settings: { ...baseInProcessSettings(), ...options.settings },
+    settings: { ...baseSettings(), ...options.settings },
     logs: [],
     newInstance: (verifierOptions) => {
       verifier = new FlexTokenVerifier(verifierOptions);
+      memory = new InstanceMemory(now);
     },
     advanceClock: (ms) => {
       clockOffsetMs += ms;
@@ -109,6 +122,7 @@ export function inProcessFunctions(options: { settings?: Record<string, string |
       const deps = buildDependencies(functions.settings, {
         newSender: () => standinSender(standin),
         verifier,
+        memory,
         now,
         newRequestId: () => newSid('RQ'),
         log: (entry) => {
@@ -123,6 +137,21 @@ export function inProcessFunctions(options: { settings?: Record<string, string |
   };
   beforeEach(() => {
     standin.reset();
+    seedSettings(standin, functions.settings);
+    // As `npm run deploy` leaves a workspace: its TaskRouter events go to this service's /transfer-events, delivered
+    // in-process; a suite that wants the workspace without a callback says so (options.workspaceCallback).
+    if (options.workspaceCallback !== false && standin.workspace(TEST_WORKSPACE_SID) !== undefined) {
+      standin.changeWorkspace(TEST_WORKSPACE_SID, { eventCallbackUrl: `http://${IN_PROCESS_DOMAIN}/transfer-events` });
+      standin.eventDelivery = async ({ form, headers }) => {
+        const answer = await functions.call('transfer-events', {
+          form,
+          headers: { 'X-Twilio-Signature': headers['x-twilio-signature'] ?? '' },
+        });
+        return { status: answer.status };
+      };
+    }
+    if (options.refusesUnknown === false) standin.refusesUnknown = false;
+    standin.eventRetryDelayMs = 0; // a failed event delivery is retried at once in tests
     functions.logs.length = 0;
     functions.newInstance();
     clockOffsetMs = 0;

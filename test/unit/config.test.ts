@@ -9,7 +9,7 @@ import {
   settingsProblems,
 } from '../../src/config';
 import { MisconfiguredError } from '../../src/errors';
-import { ACCOUNT_SID, AUTH_TOKEN, requiredEnv, sid, WORKSPACE_SID } from './fixtures';
+import { ACCOUNT_SID, AUTH_TOKEN, requiredEnv, sid, WORKSPACE_SID } from '../support/fixtures';
 
 /** The MisconfiguredError parseSettings throws for `env`. */
 function misconfiguration(env: Environment, parse: (env: Environment) => unknown = parseSettings): MisconfiguredError {

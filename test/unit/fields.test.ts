@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { FieldReader, MAX_ATTRIBUTES_BYTES, MAX_ATTRIBUTES_DEPTH } from '../../src/core/fields';
-import { sid } from './fixtures';
+import { sid } from '../support/fixtures';
 
 /** A JSON text of `depth` nested objects: depth 1 is `{}`. */
 function nestedText(depth: number, open = '{"a":', close = '}'): string {

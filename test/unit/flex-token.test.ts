@@ -2,7 +2,7 @@ import { FlexTokenVerifier, REJECTION_MEMORY_MS, VALIDATIONS_PER_SECOND } from '
 import { asFailure, UnauthenticatedError, UpstreamUnavailableError } from '../../src/errors';
 import { failureToHttp } from '../../src/http/errors';
 import type { FlexTokenIdentity } from '../../src/twilio/tokens';
-import { sid } from './fixtures';
+import { sid } from '../support/fixtures';
 
 const START_MS = 1_700_000_000_000;
 const HOUR_MS = 3_600_000;

@@ -1,5 +1,8 @@
 import { parseSettings } from '../../src/config';
 import {
+  AgentWorkflowMisconfiguredError,
+  AlreadyParticipantError,
+  TransferringAgentGoneError,
   asFailure,
   ConflictError,
   type Failure,
@@ -22,7 +25,7 @@ import {
 } from '../../src/errors';
 import { withConsequences } from '../../src/core/consequences';
 import { type ErrorCode, failureToHttp } from '../../src/http/errors';
-import { requiredEnv } from './fixtures';
+import { requiredEnv } from '../support/fixtures';
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/20001';
 
@@ -48,6 +51,9 @@ const EVERY_KIND: Record<Failure['kind'], [Failure, number, ErrorCode]> = {
   'payload-too-large': [new PayloadTooLargeError([{ field: 'attributes', message: 'too large' }]), 413, 'payload_too_large'],
   'not-found': [new NotFoundError({ field: 'taskSid', message: 'No such task in the workspace.' }), 404, 'not_found'],
   conflict: [new ConflictError({ message: 'still in progress', retryAfterSeconds: 1 }), 409, 'conflict'],
+  'already-participant': [new AlreadyParticipantError('WK' + '0'.repeat(32)), 409, 'already_participant'],
+  'transferring-agent-gone': [new TransferringAgentGoneError('WT' + '0'.repeat(32)), 409, 'transferring_agent_gone'],
+  'agent-workflow-misconfigured': [new AgentWorkflowMisconfiguredError('WW' + '0'.repeat(32)), 500, 'misconfigured'],
   'idempotency-key-reused': [new IdempotencyKeyReusedError(), 422, 'idempotency_key_reused'],
   'twilio-api': [twilioAnswer(400), 422, 'upstream_rejected'],
   'upstream-unavailable': [new UpstreamUnavailableError('invite-create'), 503, 'upstream_unavailable'],

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../../src/core/authenticate';
-import { fingerprintOf, idempotencyKey, readIdempotencyKeyInto, twilioDidNotAct } from '../../src/core/idempotency';
+import { claimKey, twilioDidNotAct } from '../../src/core/idempotency';
+import type { KeyStore } from '../../src/core/key-store';
+import { fingerprintOf, idempotencyKey, readIdempotencyKeyInto } from '../../src/core/idempotency-key';
 import {
-  asFailure,
   ConflictError,
   type Failure,
   type FieldProblem,
@@ -18,7 +19,7 @@ import {
 } from '../../src/errors';
 import { failureToHttp } from '../../src/http/errors';
 import { type IncomingRequest, readIncomingRequest } from '../../src/http/incoming';
-import { ACCOUNT_SID, sid } from './fixtures';
+import { ACCOUNT_SID, refusalOf, sid } from '../support/fixtures';
 
 const FIELDS = { interactionSid: sid('KD', 1), channelSid: sid('UO', 2), workerSid: sid('WK', 3) };
 
@@ -41,16 +42,6 @@ function readIdempotencyKey(request: IncomingRequest): string | undefined {
   return key;
 }
 
-function refusalOf(options: { header?: string | string[]; field?: unknown }) {
-  try {
-    readIdempotencyKey(incoming(options));
-  } catch (error) {
-    const answer = failureToHttp(asFailure(error));
-    return { status: answer.status, details: answer.body.error.details };
-  }
-  throw new Error('expected the key to be refused, but it was read');
-}
-
 describe('readIdempotencyKey', () => {
   test('from the Idempotency-Key header', () => {
     expect(readIdempotencyKey(incoming({ header: 'click-1' }))).toBe('click-1');
@@ -64,19 +55,26 @@ describe('readIdempotencyKey', () => {
     expect(readIdempotencyKey(incoming({ header: 'same', field: 'same' }))).toBe('same');
   });
 
-  test.each([[undefined], ['']])('none (field %p): no key, nothing refused', (field) => {
-    expect(readIdempotencyKey(incoming({ field }))).toBeUndefined();
+  test('none: no key, nothing refused', () => {
+    expect(readIdempotencyKey(incoming({ field: undefined }))).toBeUndefined();
+  });
+
+  test.each([[''], ['   ']])('v3: an empty or blank field (%p) is a malformed key -> 400, never "no key"', (field) => {
+    expect(refusalOf(() => readIdempotencyKey(incoming({ field })))).toMatchObject({ status: 400, fields: ['idempotencyKey'] });
   });
 
   test('both, different -> 400 naming idempotencyKey', () => {
-    expect(refusalOf({ header: 'one', field: 'two' })).toEqual({
+    expect(refusalOf(() => readIdempotencyKey(incoming({ header: 'one', field: 'two' })))).toMatchObject({
       status: 400,
       details: [{ field: 'idempotencyKey', message: expect.stringContaining('differs') }],
     });
   });
 
   test('the header sent twice -> 400', () => {
-    expect(refusalOf({ header: ['a', 'b'] })).toMatchObject({ status: 400, details: [{ field: 'idempotencyKey' }] });
+    expect(refusalOf(() => readIdempotencyKey(incoming({ header: ['a', 'b'] })))).toMatchObject({
+      status: 400,
+      details: [{ field: 'idempotencyKey' }],
+    });
   });
 
   test('255 printable ASCII characters are accepted', () => {
@@ -92,15 +90,21 @@ describe('readIdempotencyKey', () => {
     ['a newline', 'key\n1'],
     ['a tab', 'key\t1'],
   ])('%s -> 400 naming idempotencyKey', (_label, key) => {
-    expect(refusalOf({ field: key })).toMatchObject({ status: 400, details: [{ field: 'idempotencyKey' }] });
+    expect(refusalOf(() => readIdempotencyKey(incoming({ field: key })))).toMatchObject({
+      status: 400,
+      details: [{ field: 'idempotencyKey' }],
+    });
   });
 
   test('256 characters in the header -> 400 too', () => {
-    expect(refusalOf({ header: 'k'.repeat(256) })).toMatchObject({ status: 400 });
+    expect(refusalOf(() => readIdempotencyKey(incoming({ header: 'k'.repeat(256) })))).toMatchObject({ status: 400 });
   });
 
   test.each([[42], [{ key: 'x' }], [['a']]])('a field that is not a string (%p) -> 400', (field) => {
-    expect(refusalOf({ field })).toMatchObject({ status: 400, details: [{ field: 'idempotencyKey', message: 'must be a string' }] });
+    expect(refusalOf(() => readIdempotencyKey(incoming({ field })))).toMatchObject({
+      status: 400,
+      details: [{ field: 'idempotencyKey', message: 'must be a string' }],
+    });
   });
 });
 
@@ -201,5 +205,36 @@ describe('twilioDidNotAct: when a failed first attempt frees its key', () => {
     ['a defect of ours', new InternalError({ cause: new Error('bug') })],
   ])('kept (the invite may exist): %s', (_label, failure) => {
     expect(twilioDidNotAct(failure)).toBe(false);
+  });
+});
+
+describe('claimKey: the claim protocol against any KeyStore', () => {
+  const key = { hash: 'h', fingerprint: 'f' };
+  const now = () => 1_000_000;
+
+  /** A store whose record vanishes (expires) between each lost create and the read that follows; a create wins on `winsOnTry`. */
+  function expiringStore(winsOnTry?: number): KeyStore & { creates: number } {
+    const store = {
+      creates: 0,
+      createIfAbsent: async () => (store.creates += 1) === winsOnTry,
+      read: async () => undefined,
+      replace: async () => 'replaced' as const,
+      delete: async () => undefined,
+    };
+    return store;
+  }
+
+  test('a record that expired between the lost create and the read is claimed again', async () => {
+    const store = expiringStore(2);
+    await expect(claimKey({ store, key, now })).resolves.toEqual({ kind: 'first' });
+    expect(store.creates).toBe(2);
+  });
+
+  test('twice in a row: 409, retry shortly with the same key', async () => {
+    const store = expiringStore();
+    const refusal = await claimKey({ store, key, now }).catch((thrown: unknown) => thrown);
+    expect(refusal).toBeInstanceOf(ConflictError);
+    expect(failureToHttp(refusal as ConflictError)).toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
+    expect(store.creates).toBe(2);
   });
 });

@@ -1,10 +1,8 @@
 import type { Environment } from '../../src/config';
 import type { Caller } from '../../src/core/authenticate';
 import { isRestricted, participantToClose, requireOwnParticipation } from '../../src/core/ownership';
-import { asFailure } from '../../src/errors';
-import { failureToHttp } from '../../src/http/errors';
 import type { ChannelParticipant } from '../../src/twilio/flex';
-import { settingsWith, sid } from './fixtures';
+import { refusalOf, settingsWith, sid } from '../support/fixtures';
 
 const MY_WORKER = sid('WK', 1);
 const OTHER_WORKER = sid('WK', 2);
@@ -26,22 +24,6 @@ function participant(n: number, overrides: Partial<ChannelParticipant> = {}): Ch
 const CUSTOMER = participant(0xc, { type: 'customer' });
 const MINE = participant(1, { workerSid: MY_WORKER, taskSid: OTHER_TASK });
 const THEIRS = participant(2, { workerSid: OTHER_WORKER, taskSid: TASK });
-
-/** What the caller is told when the check refuses: status, code and message. */
-function refusalOf(check: () => unknown): { status: number; code: string; message: string; fields: string[] } {
-  try {
-    check();
-  } catch (error) {
-    const answer = failureToHttp(asFailure(error));
-    return {
-      status: answer.status,
-      code: answer.body.error.code,
-      message: answer.body.error.message,
-      fields: (answer.body.error.details ?? []).map((detail) => detail.field),
-    };
-  }
-  throw new Error('expected a refusal, but the check passed');
-}
 
 describe('isRestricted: who may act only on their own conversations', () => {
   test.each<[string, Caller, Environment, boolean]>([

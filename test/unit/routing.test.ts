@@ -1,11 +1,10 @@
 import type { Environment } from '../../src/config';
 import type { Caller } from '../../src/core/authenticate';
 import { buildRouting, SERVER_ATTRIBUTE_KEYS } from '../../src/core/routing';
+import { sealTransferClose } from '../../src/core/transfer-close';
 import { parseTransferRequest, type TargetType } from '../../src/core/transfer-request';
-import { asFailure } from '../../src/errors';
-import { failureToHttp } from '../../src/http/errors';
 import type { WorkspaceTask } from '../../src/twilio/taskrouter';
-import { settingsWith, sid, WORKSPACE_SID } from './fixtures';
+import { refusalOf, settingsWith, sid, WORKSPACE_SID } from '../support/fixtures';
 
 const INTERACTION = sid('KD', 1);
 const CHANNEL = sid('UO', 2);
@@ -21,6 +20,8 @@ const basicCaller: Caller = { kind: 'basic' };
 const DEFAULT_WORKFLOW = sid('WW', 0xd1);
 const DEFAULT_AGENT_QUEUE = sid('WQ', 0xd2);
 const DEFAULT_TASK_CHANNEL = 'chat';
+const FALLBACK_WORKFLOW = sid('WW', 0xfb);
+const NO_WORKFLOW_SETTING: Environment = { TRANSFER_WORKFLOW_SID: '' };
 
 const withDefaults: Environment = {
   TRANSFER_WORKFLOW_SID: DEFAULT_WORKFLOW,
@@ -48,7 +49,9 @@ function propertiesFor(
   originalTask?: WorkspaceTask,
   requestKeyHash?: string,
 ) {
-  const settings = settingsWith(env);
+  // These suites describe the invite's shape in direct mode (worker_sid with queue_sid); workflow mode has its own suite.
+  // Every invite names a workflow (v3): a fallback one unless a test sets TRANSFER_WORKFLOW_SID itself ('' unsets it).
+  const settings = settingsWith({ TRANSFER_AGENT_ROUTING: 'direct', TRANSFER_WORKFLOW_SID: FALLBACK_WORKFLOW, ...env });
   // An agent transfer needs a queue from somewhere: the tests about other keys name one unless they say otherwise.
   const base = target === 'worker' ? { workerSid: WORKER } : { queueSid: QUEUE };
   const transfer = parseTransferRequest({ interactionSid: INTERACTION, channelSid: CHANNEL, ...base, ...fields }, target, settings);
@@ -68,17 +71,6 @@ function originalTask(overrides: Partial<WorkspaceTask> = {}): WorkspaceTask {
     etag: undefined,
     ...overrides,
   };
-}
-
-/** What the caller is told when routing cannot be built. */
-function refusalOf(target: TargetType, fields: Record<string, unknown>, env: Environment = {}, task?: WorkspaceTask) {
-  try {
-    propertiesFor(target, fields, flexCaller, env, task);
-  } catch (error) {
-    const answer = failureToHttp(asFailure(error));
-    return { status: answer.status, code: answer.body.error.code, details: answer.body.error.details ?? [] };
-  }
-  throw new Error('expected the routing to be refused, but it was built');
 }
 
 describe('buildRouting: routing.properties', () => {
@@ -118,9 +110,14 @@ describe('buildRouting: routing.properties', () => {
       expect(propertiesFor('queue', {}, flexCaller, withDefaults).workflow_sid).toBe(DEFAULT_WORKFLOW);
     });
 
-    test('is omitted when neither is set', () => {
-      expect(propertiesFor('queue', {})).not.toHaveProperty('workflow_sid');
-      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, {}, originalTask())).not.toHaveProperty('workflow_sid');
+    test('v3: none from the request, the setting or the original task -> 400 naming workflowSid and TRANSFER_WORKFLOW_SID', () => {
+      for (const refusal of [
+        refusalOf(() => propertiesFor('queue', {}, flexCaller, NO_WORKFLOW_SETTING)),
+        refusalOf(() => propertiesFor('queue', { taskSid: TASK }, flexCaller, NO_WORKFLOW_SETTING, originalTask())),
+      ]) {
+        expect(refusal).toMatchObject({ status: 400, fields: ['workflowSid'] });
+        expect(refusal.details[0]?.message).toContain('TRANSFER_WORKFLOW_SID');
+      }
     });
 
     test('TRANSFER_WORKFLOW_SID wins over the original task’s workflow', () => {
@@ -136,7 +133,7 @@ describe('buildRouting: routing.properties', () => {
 
     test('the original task’s workflow when neither the request nor the setting names one', () => {
       const task = originalTask({ workflowSid: sid('WW', 0x01d) });
-      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, {}, task).workflow_sid).toBe(sid('WW', 0x01d));
+      expect(propertiesFor('queue', { taskSid: TASK }, flexCaller, NO_WORKFLOW_SETTING, task).workflow_sid).toBe(sid('WW', 0x01d));
     });
   });
 
@@ -174,11 +171,16 @@ describe('buildRouting: routing.properties', () => {
       ['no original task', undefined],
       ['an original task without a queue', originalTask()],
     ])('agent transfer without any queue (%s) -> 400 naming queueSid and the setting that provides one', (_label, task) => {
-      const refusal = refusalOf('worker', {}, {}, task);
+      const refusal = refusalOf(() => propertiesFor('worker', {}, flexCaller, {}, task));
       expect(refusal.status).toBe(400);
       expect(refusal.code).toBe('invalid_request');
       expect(refusal.details.map((detail) => detail.field)).toEqual(['queueSid']);
       expect(refusal.details[0]?.message).toContain('TRANSFER_AGENT_QUEUE_SID');
+    });
+
+    test('direct agent transfer whose original task has neither a workflow nor a queue: both reported in one 400', () => {
+      const refusal = refusalOf(() => propertiesFor('worker', { taskSid: TASK }, flexCaller, NO_WORKFLOW_SETTING, originalTask()));
+      expect(refusal).toMatchObject({ status: 400, fields: ['workflowSid', 'queueSid'] });
     });
 
     test('queue transfer: always the requested queue, never TRANSFER_AGENT_QUEUE_SID nor the original task’s', () => {
@@ -249,6 +251,46 @@ describe('buildRouting: routing.properties', () => {
   });
 });
 
+describe('buildRouting: agent transfers in workflow mode (TRANSFER_AGENT_ROUTING=workflow, the default)', () => {
+  const settings = settingsWith({ TRANSFER_WORKFLOW_SID: DEFAULT_WORKFLOW, TRANSFER_AGENT_QUEUE_SID: DEFAULT_AGENT_QUEUE });
+  const build = (fields: Record<string, unknown>, extra: { workerSidsInConversation?: string[] } = {}) =>
+    buildRouting({
+      transfer: parseTransferRequest(
+        { interactionSid: INTERACTION, channelSid: CHANNEL, workerSid: WORKER, ...fields },
+        'worker',
+        settings,
+      ),
+      caller: flexCaller,
+      settings,
+      originalTask: undefined,
+      ...extra,
+    }).properties;
+
+  test('neither worker_sid nor queue_sid is sent: the workflow reaches the worker by known-agent routing', () => {
+    const properties = build({ queueSid: QUEUE });
+    expect(properties).not.toHaveProperty('worker_sid');
+    expect(properties).not.toHaveProperty('queue_sid');
+    expect(properties.workflow_sid).toBe(DEFAULT_WORKFLOW);
+    expect(properties.attributes).toMatchObject({ transferTargetType: 'worker', transferTargetSid: WORKER, transferQueueSid: QUEUE });
+  });
+
+  test('no queue named: no transferQueueSid, and no 400 (the workflow decides)', () => {
+    expect(build({}).attributes).not.toHaveProperty('transferQueueSid');
+  });
+
+  test('the workers already in the conversation travel as workerSidsInConversation', () => {
+    expect(build({}, { workerSidsInConversation: [CALLER_WORKER] }).attributes.workerSidsInConversation).toEqual([CALLER_WORKER]);
+  });
+
+  test('a request cannot set transferQueueSid, workerSidsInConversation or transferClose itself', () => {
+    const spoof = { transferQueueSid: sid('WQ', 0xbad), workerSidsInConversation: [sid('WK', 0xbad)], transferClose: { seal: 'x' } };
+    const { attributes } = build({ attributes: spoof });
+    expect(attributes).not.toHaveProperty('transferQueueSid');
+    expect(attributes).not.toHaveProperty('transferClose');
+    expect(attributes.workerSidsInConversation).toEqual([]);
+  });
+});
+
 describe('buildRouting: task attributes', () => {
   test('request attributes are passed on alongside the server keys', () => {
     const attributes = propertiesFor('worker', { queueSid: QUEUE, attributes: { customer: { name: 'Ada' }, language: 'en' } }).attributes;
@@ -315,6 +357,7 @@ describe('buildRouting: task attributes', () => {
       transferType: 'warm',
       transferredByWorkerSid: CALLER_WORKER,
       transferredFromTaskSid: TASK,
+      workerSidsInConversation: [],
     });
   });
 });
@@ -402,6 +445,7 @@ describe('buildRouting: the original task’s attributes (taskSid given)', () =>
       transferTargetSid: QUEUE,
       transferType: 'warm',
       transferredFromTaskSid: TASK,
+      workerSidsInConversation: [],
     });
     for (const key of ['transferredByWorkerSid', 'transferRequestKey']) expect(attributes).not.toHaveProperty(key);
   });
@@ -412,15 +456,26 @@ describe('buildRouting: the original task’s attributes (taskSid given)', () =>
     expect(attributes.transferRequestKey).toBe(hash);
   });
 
-  test('every server key is one the service sets itself', () => {
-    const attributes = propertiesFor(
+  test('every server key is one the service sets itself (a cold agent transfer in workflow mode sets them all)', () => {
+    const settings = settingsWith({ TRANSFER_WORKFLOW_SID: DEFAULT_WORKFLOW });
+    const transfer = parseTransferRequest(
+      { interactionSid: INTERACTION, channelSid: CHANNEL, workerSid: WORKER, queueSid: QUEUE, taskSid: TASK, transferType: 'cold' },
       'worker',
-      { queueSid: QUEUE, taskSid: TASK },
-      flexCaller,
-      {},
-      originalTask(),
-      'b'.repeat(64),
-    ).attributes;
+      settings,
+    );
+    const transferClose = sealTransferClose(
+      { interactionSid: INTERACTION, channelSid: CHANNEL, participantSid: sid('UT', 9), status: 'closed' },
+      settings.authToken,
+    );
+    const { attributes } = buildRouting({
+      transfer,
+      caller: flexCaller,
+      settings,
+      originalTask: originalTask(),
+      requestKeyHash: 'b'.repeat(64),
+      workerSidsInConversation: [CALLER_WORKER],
+      transferClose,
+    }).properties;
     for (const key of SERVER_ATTRIBUTE_KEYS) expect(attributes).toHaveProperty(key);
   });
 

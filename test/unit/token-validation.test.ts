@@ -10,7 +10,7 @@ import { asFailure, TwilioApiError, UnauthenticatedError, UpstreamMalformedAnswe
 import { failureToHttp } from '../../src/http/errors';
 import { TOKEN_VALIDATION_MAX_MS, validateToken } from '../../src/twilio/tokens';
 import { TwilioTransport } from '../../src/twilio/transport';
-import { ACCOUNT_SID, AUTH_TOKEN, sid } from './fixtures';
+import { ACCOUNT_SID, AUTH_TOKEN, sid } from '../support/fixtures';
 
 const TOKEN = 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXYtc2VnbWVudA.Y2lwaGVydGV4dA.dGFn';
 const WORKER = sid('WK', 0x77);

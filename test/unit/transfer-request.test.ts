@@ -1,8 +1,5 @@
-import type { Settings } from '../../src/config';
 import { parseTransferRequest, type TargetType } from '../../src/core/transfer-request';
-import { asFailure } from '../../src/errors';
-import { failureToHttp } from '../../src/http/errors';
-import { settingsWith, sid } from './fixtures';
+import { refusalOf, settingsWith, sid } from '../support/fixtures';
 
 const INTERACTION = sid('KD', 1);
 const CHANNEL = sid('UO', 2);
@@ -14,8 +11,8 @@ const TASK = sid('WT', 7);
 
 const MAX_ATTRIBUTES_BYTES = 16384;
 
-// With a default queue, agent transfers need no queueSid: the queue rule has its own tests below.
-const defaultSettings = settingsWith({ TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9) });
+// With a default queue and workflow, transfers need neither: those rules have their own tests below.
+const defaultSettings = settingsWith({ TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9), TRANSFER_WORKFLOW_SID: sid('WW', 8) });
 
 function agentParams(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { interactionSid: INTERACTION, channelSid: CHANNEL, workerSid: WORKER, ...extra };
@@ -27,29 +24,6 @@ function queueParams(extra: Record<string, unknown> = {}): Record<string, unknow
 
 function paramsFor(target: TargetType, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return target === 'worker' ? agentParams(extra) : queueParams(extra);
-}
-
-interface Refusal {
-  status: number;
-  code: string;
-  fields: string[];
-}
-
-/** What the caller sees when the request is refused: status, error code and the fields named in `details`. */
-function refusalOf(params: Record<string, unknown>, target: TargetType = 'worker', settings: Settings = defaultSettings): Refusal {
-  let thrown: unknown;
-  try {
-    parseTransferRequest(params, target, settings);
-  } catch (error) {
-    thrown = error;
-  }
-  if (thrown === undefined) throw new Error('expected the request to be refused, but it was accepted');
-  const answer = failureToHttp(asFailure(thrown));
-  return {
-    status: answer.status,
-    code: answer.body.error.code,
-    fields: (answer.body.error.details ?? []).map((problem) => problem.field),
-  };
 }
 
 /** An attributes object whose JSON serialization is exactly `bytes` bytes long (ASCII only). */
@@ -95,7 +69,7 @@ describe('parseTransferRequest: required fields', () => {
     ['queue', 'queueSid'],
   ] as const)('%s transfer without %s -> 400 naming it', (target, field) => {
     const params = Object.fromEntries(Object.entries(paramsFor(target)).filter(([key]) => key !== field));
-    const refusal = refusalOf(params, target);
+    const refusal = refusalOf(() => parseTransferRequest(params, target, defaultSettings));
     expect(refusal.status).toBe(400);
     expect(refusal.code).toBe('invalid_request');
     expect(refusal.fields).toEqual([field]);
@@ -116,8 +90,16 @@ describe('parseTransferRequest: required fields', () => {
   });
 
   test('with nothing at all, every required field is reported at once', () => {
-    expect(refusalOf({}, 'worker').fields.sort()).toEqual(['channelSid', 'interactionSid', 'workerSid']);
-    expect(refusalOf({}, 'queue').fields.sort()).toEqual(['channelSid', 'interactionSid', 'queueSid']);
+    expect(refusalOf(() => parseTransferRequest({}, 'worker', defaultSettings)).fields.sort()).toEqual([
+      'channelSid',
+      'interactionSid',
+      'workerSid',
+    ]);
+    expect(refusalOf(() => parseTransferRequest({}, 'queue', defaultSettings)).fields.sort()).toEqual([
+      'channelSid',
+      'interactionSid',
+      'queueSid',
+    ]);
   });
 });
 
@@ -148,7 +130,7 @@ describe('parseTransferRequest: SID formats', () => {
 
   describe.each(sidFields)('%s (%s…, %s transfer)', (field, prefix, target) => {
     test.each(malformed(prefix))('%s -> 400 naming the field', (_label, value) => {
-      const refusal = refusalOf(paramsFor(target, { [field]: value }), target);
+      const refusal = refusalOf(() => parseTransferRequest(paramsFor(target, { [field]: value }), target, defaultSettings));
       expect(refusal.status).toBe(400);
       expect(refusal.code).toBe('invalid_request');
       expect(refusal.fields).toEqual([field]);
@@ -189,7 +171,7 @@ describe('parseTransferRequest: priority and timeout', () => {
   test.each([['5.5'], ['-1'], ['abc'], [5.5], [-1], [2147483648], ['2147483648'], ['1e3'], ['0x10'], [true], [[5]], [{}]])(
     'priority %p -> 400 naming priority',
     (given) => {
-      const refusal = refusalOf(agentParams({ priority: given }));
+      const refusal = refusalOf(() => parseTransferRequest(agentParams({ priority: given }), 'worker', defaultSettings));
       expect(refusal.status).toBe(400);
       expect(refusal.fields).toEqual(['priority']);
     },
@@ -208,7 +190,7 @@ describe('parseTransferRequest: priority and timeout', () => {
   test.each([[0], ['0'], [1209601], ['1209601'], [2592000], ['5.5'], ['-1'], ['abc'], ['30s'], [1.5], [false]])(
     'timeout %p -> 400 naming timeout',
     (given) => {
-      const refusal = refusalOf(queueParams({ timeout: given }), 'queue');
+      const refusal = refusalOf(() => parseTransferRequest(queueParams({ timeout: given }), 'queue', defaultSettings));
       expect(refusal.status).toBe(400);
       expect(refusal.fields).toEqual(['timeout']);
     },
@@ -223,7 +205,10 @@ describe('parseTransferRequest: enumerations and task channel', () => {
   });
 
   test.each(['hot', 'lukewarm', 42])('transferType %p -> 400 naming transferType', (value) => {
-    expect(refusalOf(agentParams({ transferType: value }))).toMatchObject({ status: 400, fields: ['transferType'] });
+    expect(refusalOf(() => parseTransferRequest(agentParams({ transferType: value }), 'worker', defaultSettings))).toMatchObject({
+      status: 400,
+      fields: ['transferType'],
+    });
   });
 
   test.each(['closed', 'wrapup'])('participantStatus %s is accepted', (value) => {
@@ -231,7 +216,10 @@ describe('parseTransferRequest: enumerations and task channel', () => {
   });
 
   test.each(['open', 'wrapping', 'completed'])('participantStatus %p -> 400 naming participantStatus', (value) => {
-    expect(refusalOf(agentParams({ participantStatus: value }))).toMatchObject({ status: 400, fields: ['participantStatus'] });
+    expect(refusalOf(() => parseTransferRequest(agentParams({ participantStatus: value }), 'worker', defaultSettings))).toMatchObject({
+      status: 400,
+      fields: ['participantStatus'],
+    });
   });
 
   test.each(['voice', 'chat', 'sms', 'a', 'My_Channel-2', 'c'.repeat(64)])('taskChannel %p is accepted', (value) => {
@@ -239,7 +227,10 @@ describe('parseTransferRequest: enumerations and task channel', () => {
   });
 
   test.each(['c'.repeat(65), 'has space', 'chat!', 'chät', 'chat\n', 7])('taskChannel %p -> 400 naming taskChannel', (value) => {
-    expect(refusalOf(agentParams({ taskChannel: value }))).toMatchObject({ status: 400, fields: ['taskChannel'] });
+    expect(refusalOf(() => parseTransferRequest(agentParams({ taskChannel: value }), 'worker', defaultSettings))).toMatchObject({
+      status: 400,
+      fields: ['taskChannel'],
+    });
   });
 });
 
@@ -265,14 +256,18 @@ describe('parseTransferRequest: attributes', () => {
     ['a number', 42],
     ['a boolean', true],
   ])('%s -> 400 naming attributes', (_label, value) => {
-    expect(refusalOf(agentParams({ attributes: value }))).toMatchObject({ status: 400, code: 'invalid_request', fields: ['attributes'] });
+    expect(refusalOf(() => parseTransferRequest(agentParams({ attributes: value }), 'worker', defaultSettings))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      fields: ['attributes'],
+    });
   });
 
   test.each([
     ['an object', (depth: number) => JSON.parse('{"a":'.repeat(depth) + '{}' + '}'.repeat(depth)) as unknown],
     ['a string', (depth: number) => '{"a":'.repeat(depth) + '{}' + '}'.repeat(depth)],
   ])('%s nested thousands of levels deep -> 400 naming attributes, never a 500', (_label, nested) => {
-    expect(refusalOf(agentParams({ attributes: nested(20000) }))).toMatchObject({
+    expect(refusalOf(() => parseTransferRequest(agentParams({ attributes: nested(20000) }), 'worker', defaultSettings))).toMatchObject({
       status: 400,
       code: 'invalid_request',
       fields: ['attributes'],
@@ -290,7 +285,7 @@ describe('parseTransferRequest: attributes', () => {
     ['a string', (attributes: object) => JSON.stringify(attributes)],
   ])(`attributes over ${MAX_ATTRIBUTES_BYTES} bytes given as %s -> 413`, (_label, encode) => {
     const attributes = attributesOfSize(MAX_ATTRIBUTES_BYTES + 1);
-    const refusal = refusalOf(agentParams({ attributes: encode(attributes) }));
+    const refusal = refusalOf(() => parseTransferRequest(agentParams({ attributes: encode(attributes) }), 'worker', defaultSettings));
     expect(refusal.status).toBe(413);
     expect(refusal.code).toBe('payload_too_large');
     expect(refusal.fields).toEqual(['attributes']);
@@ -300,11 +295,17 @@ describe('parseTransferRequest: attributes', () => {
     // 8200 two-byte characters: well under 16384 characters, over 16384 bytes.
     const attributes = { note: 'é'.repeat(8200) };
     expect(JSON.stringify(attributes).length).toBeLessThan(MAX_ATTRIBUTES_BYTES);
-    expect(refusalOf(agentParams({ attributes })).status).toBe(413);
+    expect(refusalOf(() => parseTransferRequest(agentParams({ attributes }), 'worker', defaultSettings)).status).toBe(413);
   });
 
   test('oversized attributes together with another bad field -> 400 listing both', () => {
-    const refusal = refusalOf(agentParams({ attributes: attributesOfSize(MAX_ATTRIBUTES_BYTES + 100), priority: 'abc' }));
+    const refusal = refusalOf(() =>
+      parseTransferRequest(
+        agentParams({ attributes: attributesOfSize(MAX_ATTRIBUTES_BYTES + 100), priority: 'abc' }),
+        'worker',
+        defaultSettings,
+      ),
+    );
     expect(refusal.status).toBe(400);
     expect(refusal.code).toBe('invalid_request');
     expect(refusal.fields.sort()).toEqual(['attributes', 'priority']);
@@ -313,23 +314,26 @@ describe('parseTransferRequest: attributes', () => {
 
 describe('parseTransferRequest: reporting', () => {
   test('every bad field is reported at once', () => {
-    const refusal = refusalOf(
-      {
-        interactionSid: 'KD-nope',
-        channelSid: 'nope',
-        workerSid: sid('WQ', 1),
-        queueSid: 'WQ',
-        workflowSid: 'WW1',
-        taskChannel: 'bad channel',
-        attributes: '[',
-        priority: '5.5',
-        timeout: '0',
-        transferType: 'sideways',
-        participantSid: 'UT',
-        participantStatus: 'gone',
-        taskSid: 'WT',
-      },
-      'worker',
+    const refusal = refusalOf(() =>
+      parseTransferRequest(
+        {
+          interactionSid: 'KD-nope',
+          channelSid: 'nope',
+          workerSid: sid('WQ', 1),
+          queueSid: 'WQ',
+          workflowSid: 'WW1',
+          taskChannel: 'bad channel',
+          attributes: '[',
+          priority: '5.5',
+          timeout: '0',
+          transferType: 'sideways',
+          participantSid: 'UT',
+          participantStatus: 'gone',
+          taskSid: 'WT',
+        },
+        'worker',
+        defaultSettings,
+      ),
     );
     expect(refusal.status).toBe(400);
     expect(refusal.fields.sort()).toEqual(
@@ -352,13 +356,7 @@ describe('parseTransferRequest: reporting', () => {
   });
 
   test('each problem carries a human-readable message', () => {
-    let thrown: unknown;
-    try {
-      parseTransferRequest({ priority: 'abc' }, 'queue', defaultSettings);
-    } catch (error) {
-      thrown = error;
-    }
-    const details = failureToHttp(asFailure(thrown)).body.error.details ?? [];
+    const { details } = refusalOf(() => parseTransferRequest({ priority: 'abc' }, 'queue', defaultSettings));
     expect(details.length).toBeGreaterThan(0);
     for (const problem of details) {
       expect(typeof problem.message).toBe('string');
@@ -381,14 +379,21 @@ describe('parseTransferRequest: workflow allow-list (TRANSFER_ALLOWED_WORKFLOW_S
   const allowed = sid('WW', 0xa1);
   const alsoAllowed = sid('WW', 0xa2);
   const other = sid('WW', 0xb1);
-  const restricted = settingsWith({ TRANSFER_ALLOWED_WORKFLOW_SIDS: `${allowed}, ${alsoAllowed}`, TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9) });
+  const restricted = settingsWith({
+    TRANSFER_ALLOWED_WORKFLOW_SIDS: `${allowed}, ${alsoAllowed}`,
+    TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9),
+    TRANSFER_WORKFLOW_SID: allowed,
+  });
 
   test.each([allowed, alsoAllowed])('a listed workflow %s is accepted', (workflowSid) => {
     expect(parseTransferRequest(agentParams({ workflowSid }), 'worker', restricted).workflowSid).toBe(workflowSid);
   });
 
   test.each(['worker', 'queue'] as const)('an unlisted workflow -> 403 (%s transfer)', (target) => {
-    expect(refusalOf(paramsFor(target, { workflowSid: other }), target, restricted)).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(refusalOf(() => parseTransferRequest(paramsFor(target, { workflowSid: other }), target, restricted))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
   });
 
   test('a request naming no workflow is accepted under an allow-list', () => {
@@ -400,7 +405,7 @@ describe('parseTransferRequest: workflow allow-list (TRANSFER_ALLOWED_WORKFLOW_S
   });
 
   test('a malformed workflowSid is a 400, not a 403', () => {
-    expect(refusalOf(agentParams({ workflowSid: 'WW123' }), 'worker', restricted)).toMatchObject({
+    expect(refusalOf(() => parseTransferRequest(agentParams({ workflowSid: 'WW123' }), 'worker', restricted))).toMatchObject({
       status: 400,
       fields: ['workflowSid'],
     });
@@ -408,19 +413,37 @@ describe('parseTransferRequest: workflow allow-list (TRANSFER_ALLOWED_WORKFLOW_S
 });
 
 describe('parseTransferRequest: what is missing is known before Twilio is asked', () => {
-  const noQueueSettings = settingsWith();
+  const noQueueSettings = settingsWith({ TRANSFER_AGENT_ROUTING: 'direct', TRANSFER_WORKFLOW_SID: sid('WW', 8) });
 
-  test('an agent transfer with no queueSid, no TRANSFER_AGENT_QUEUE_SID and no taskSid -> 400 naming queueSid and the setting', () => {
-    const refusal = refusalOf(agentParams(), 'worker', noQueueSettings);
+  test('direct routing: an agent transfer with no queueSid, no TRANSFER_AGENT_QUEUE_SID and no taskSid -> 400 naming queueSid and the setting', () => {
+    const refusal = refusalOf(() => parseTransferRequest(agentParams(), 'worker', noQueueSettings));
     expect(refusal).toMatchObject({ status: 400, fields: ['queueSid'] });
   });
+
+  test('workflow routing (the default): an agent transfer needs no queue', () => {
+    expect(() => parseTransferRequest(agentParams(), 'worker', settingsWith({ TRANSFER_WORKFLOW_SID: sid('WW', 8) }))).not.toThrow();
+  });
+
+  test.each(['worker', 'queue'] as const)(
+    'no workflowSid, no TRANSFER_WORKFLOW_SID and no taskSid -> 400 naming workflowSid and the setting (%s transfer)',
+    (target) => {
+      const refusal = refusalOf(() =>
+        parseTransferRequest(paramsFor(target), target, settingsWith({ TRANSFER_AGENT_QUEUE_SID: sid('WQ', 9) })),
+      );
+      expect(refusal).toMatchObject({ status: 400, fields: ['workflowSid'] });
+      expect(refusal.message + JSON.stringify(refusal.details)).toContain('TRANSFER_WORKFLOW_SID');
+    },
+  );
 
   test('with a taskSid the original task may supply the queue: accepted here, decided after the task is read', () => {
     expect(() => parseTransferRequest(agentParams({ taskSid: TASK }), 'worker', noQueueSettings)).not.toThrow();
   });
 
   test('a cold transfer with no participantSid, no taskSid and no agent caller -> 400 naming participantSid', () => {
-    expect(refusalOf(queueParams({ transferType: 'cold' }), 'queue')).toMatchObject({ status: 400, fields: ['participantSid'] });
+    expect(refusalOf(() => parseTransferRequest(queueParams({ transferType: 'cold' }), 'queue', defaultSettings))).toMatchObject({
+      status: 400,
+      fields: ['participantSid'],
+    });
   });
 
   test.each<[string, Record<string, unknown>, { callerWorkerSid?: string }]>([
@@ -433,12 +456,9 @@ describe('parseTransferRequest: what is missing is known before Twilio is asked'
 
   test('problems from outside the body (a malformed Idempotency-Key) are listed with the fields', () => {
     const moreProblems = [{ field: 'idempotencyKey', message: 'must be 1 to 255 printable ASCII characters' }];
-    let details: { field: string }[] = [];
-    try {
-      parseTransferRequest(queueParams({ interactionSid: 'nope' }), 'queue', defaultSettings, { moreProblems });
-    } catch (error) {
-      details = failureToHttp(asFailure(error)).body.error.details ?? [];
-    }
-    expect(details.map((problem) => problem.field)).toEqual(['interactionSid', 'idempotencyKey']);
+    const { fields } = refusalOf(() =>
+      parseTransferRequest(queueParams({ interactionSid: 'nope' }), 'queue', defaultSettings, { moreProblems }),
+    );
+    expect(fields).toEqual(['interactionSid', 'idempotencyKey']);
   });
 });

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { hasValidTwilioSignature, type SignedRequest, signedUrlCandidates } from '../../src/core/twilio-signature';
 import { readIncomingRequest } from '../../src/http/incoming';
-import { AUTH_TOKEN, sid } from './fixtures';
+import { AUTH_TOKEN, sid } from '../support/fixtures';
 
 const DOMAIN = 'example-1234.twil.io';
 const PATH = '/transfer-to-agent';

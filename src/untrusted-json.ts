@@ -1,4 +1,7 @@
-/** Reading values whose shape is not guaranteed (Twilio's answers, attributes): what is there, or undefined. */
+/**
+ * Reading untrusted JSON-ish values (Twilio's answers, task attributes, routing
+ * properties), whose shape is not guaranteed: what is there, or undefined.
+ */
 
 export function plainObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

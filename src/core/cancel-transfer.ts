@@ -1,48 +1,28 @@
-import { nonEmptyString } from '../values';
-import { ConflictError, InvalidRequestError, NotFoundError, TwilioApiError } from '../errors';
-import { type ChannelInvite, type ChannelRef, listInvites, listParticipants } from '../twilio/flex';
+import { ConflictError, InvalidRequestError, NotFoundError, TransferringAgentGoneError, TwilioApiError } from '../errors';
+import { type ChannelRef, listInvites } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
+import {
+  areTransferAttributes,
+  authorizedChannelReads,
+  CANCELABLE_STATUSES,
+  readChannel,
+  transferringAgentStays,
+} from './channel-transfers';
 import type { AuthenticatedContext, RequestContext } from './context';
 import type { CoreHandler } from './engine';
-import type { HandlerResult } from './outcome';
-import { FieldReader } from './fields';
 import { exactlyOnce } from './exactly-once';
-import { readIdempotencyKeyInto, replayResult, requestKey, type UnrecordedResultFinder } from './idempotency';
-import { isRestricted, requireOwnParticipation } from './ownership';
-
-/** One pending (or past) transfer as /list-transfers shows it. */
-export interface PendingTransfer {
-  inviteSid: string;
-  taskSid: string | null;
-  target: { type: 'worker' | 'queue'; sid: string } | null;
-  transferType: 'warm' | 'cold' | null;
-  transferredByWorkerSid: string | null;
-  createdAt: string | null;
-  /** The task's assignment status as the invite list reports it, when it does (no extra request per invite). */
-  taskStatus: string | null;
-}
+import { FieldReader } from './fields';
+import { replayResult, type UnrecordedResultFinder } from './idempotency';
+import { readIdempotencyKeyInto, requestKey } from './idempotency-key';
+import type { HandlerResult } from './outcome';
 
 export interface CancelResult {
   taskSid: string;
   canceled: true;
 }
 
-const CANCELABLE_STATUSES = new Set(['pending', 'reserved']);
 const DEFAULT_CANCEL_REASON = 'Transfer canceled';
 const MAX_REASON_LENGTH = 255;
-
-function readChannel(read: FieldReader): ChannelRef {
-  const interactionSid = read.sid('interactionSid', 'interaction', { required: true });
-  const channelSid = read.sid('channelSid', 'channel', { required: true });
-  return { interactionSid: interactionSid ?? '', channelSid: channelSid ?? '' };
-}
-
-function parseListRequest(params: Readonly<Record<string, unknown>>): ChannelRef {
-  const read = new FieldReader(params);
-  const channel = readChannel(read);
-  if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
-  return channel;
-}
 
 interface CancelRequest {
   channel: ChannelRef;
@@ -62,59 +42,6 @@ function parseCancelRequest(incoming: RequestContext['incoming']): CancelRequest
   if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
   return { channel, taskSid, reason, key };
 }
-
-/** Whether these task attributes are a transfer's (the server-owned target type these functions set). */
-function areTransferAttributes(attributes: Record<string, unknown>): boolean {
-  return attributes.transferTargetType === 'worker' || attributes.transferTargetType === 'queue';
-}
-
-/** A date as Twilio gives it inside routing properties: epoch seconds, or a date string. */
-function isoDate(value: unknown): string | null {
-  const ms = typeof value === 'number' ? value * 1000 : typeof value === 'string' && value !== '' ? Date.parse(value) : NaN;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
-}
-
-function describeInvite(invite: ChannelInvite): PendingTransfer {
-  const { attributes, properties } = invite;
-  const targetSid = nonEmptyString(attributes.transferTargetSid);
-  return {
-    inviteSid: invite.inviteSid,
-    taskSid: invite.taskSid ?? null,
-    target:
-      areTransferAttributes(attributes) && targetSid !== undefined
-        ? { type: attributes.transferTargetType as 'worker' | 'queue', sid: targetSid }
-        : null,
-    transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
-    transferredByWorkerSid: nonEmptyString(attributes.transferredByWorkerSid) ?? null,
-    createdAt: isoDate(properties.date_created),
-    taskStatus: nonEmptyString(properties.assignment_status) ?? null,
-  };
-}
-
-/** Reads of a channel, and at the same time, for a plain agent, the check that the channel is theirs. */
-async function authorizedChannelReads<T>(options: {
-  context: AuthenticatedContext;
-  channel: ChannelRef;
-  read: () => Promise<T>;
-}): Promise<T> {
-  const { context, channel } = options;
-  const { caller } = context;
-  const restricted = isRestricted(caller, context.settings);
-  const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.transport, channel) : undefined]);
-  if (restricted) requireOwnParticipation(caller, participants ?? []);
-  return value;
-}
-
-/** POST /list-transfers: the channel's transfer invites, every page, newest first. */
-export const listTransfersHandler: CoreHandler = async (context) => {
-  const channel = parseListRequest(context.incoming.params);
-  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.transport, channel) });
-  const transfers = invites
-    .filter((invite) => areTransferAttributes(invite.attributes))
-    .map(describeInvite)
-    .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  return { effect: 'done', body: { transfers }, happened: 'listed' };
-};
 
 /** POST /cancel-transfer: cancels a transfer's task while nobody has accepted it yet. */
 export const cancelTransferHandler: CoreHandler = async (context): Promise<HandlerResult> => {
@@ -177,6 +104,8 @@ async function readCancelable(options: { context: AuthenticatedContext; channel:
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }
+  // v3: canceling a cold transfer whose transferring agent already left would leave the customer alone.
+  if (!transferringAgentStays(task.attributes)) throw new TransferringAgentGoneError(taskSid);
   return task;
 }
 

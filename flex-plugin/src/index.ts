@@ -1,0 +1,5 @@
+import * as FlexPlugin from '@twilio/flex-plugin';
+
+import ConversationTransfersPlugin from './ConversationTransfersPlugin';
+
+FlexPlugin.loadPlugin(ConversationTransfersPlugin);

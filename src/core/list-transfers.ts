@@ -1,0 +1,113 @@
+import { InvalidRequestError, TwilioApiError } from '../errors';
+import { type ChannelInvite, type ChannelRef, listInvites } from '../twilio/flex';
+import { fetchTask } from '../twilio/taskrouter';
+import { nonEmptyString } from '../untrusted-json';
+import {
+  areTransferAttributes,
+  authorizedChannelReads,
+  CANCELABLE_STATUSES,
+  participantClosesOf,
+  readChannel,
+  transferringAgentStays,
+} from './channel-transfers';
+import type { RequestContext } from './context';
+import type { CoreHandler } from './engine';
+import { FieldReader } from './fields';
+
+/** How many of the newest transfers get their task's status read from TaskRouter (one concurrent round). */
+export const TASK_STATUSES_READ = 20;
+
+/** One pending (or past) transfer as /list-transfers shows it. */
+export interface PendingTransfer {
+  inviteSid: string;
+  taskSid: string | null;
+  target: { type: 'worker' | 'queue'; sid: string } | null;
+  transferType: 'warm' | 'cold' | null;
+  transferredByWorkerSid: string | null;
+  createdAt: string | null;
+  /** The task's current assignment status, read from TaskRouter for the newest transfers; null for older ones. */
+  taskStatus: string | null;
+  /** v3: 'on-accept' when /transfer-events closes the transferring participant once the new agent accepts. */
+  participantCloses: 'on-accept' | null;
+  /** v3: whether /cancel-transfer would cancel it now; null when its status was not read. */
+  cancelable: boolean | null;
+}
+
+function parseListRequest(params: Readonly<Record<string, unknown>>): ChannelRef {
+  const read = new FieldReader(params);
+  const channel = readChannel(read);
+  if (read.problems.length > 0) throw new InvalidRequestError(read.problems);
+  return channel;
+}
+
+/** The largest time JavaScript's Date can hold (±8.64e15 ms around 1970). */
+const MAX_DATE_MS = 8.64e15;
+
+/** A date as Twilio gives it inside routing properties: epoch seconds, or a date string; null when it cannot be read. */
+function isoDate(value: unknown): string | null {
+  const ms = typeof value === 'number' ? value * 1000 : typeof value === 'string' && value !== '' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
+function describeInvite(invite: ChannelInvite): PendingTransfer {
+  const { attributes, properties } = invite;
+  const targetSid = nonEmptyString(attributes.transferTargetSid);
+  return {
+    inviteSid: invite.inviteSid,
+    taskSid: invite.taskSid ?? null,
+    target:
+      areTransferAttributes(attributes) && targetSid !== undefined
+        ? { type: attributes.transferTargetType as 'worker' | 'queue', sid: targetSid }
+        : null,
+    transferType: attributes.transferType === 'warm' || attributes.transferType === 'cold' ? attributes.transferType : null,
+    transferredByWorkerSid: nonEmptyString(attributes.transferredByWorkerSid) ?? null,
+    createdAt: isoDate(properties.date_created),
+    taskStatus: null,
+    participantCloses: participantClosesOf(attributes),
+    cancelable: null,
+  };
+}
+
+/** The current status of a task, or 'deleted' when TaskRouter no longer has it. */
+async function currentStatus(context: RequestContext, taskSid: string): Promise<string> {
+  try {
+    return (await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid })).assignmentStatus;
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 404) return 'deleted';
+    throw thrown;
+  }
+}
+
+/** The newest transfers' task statuses, from TaskRouter (the invite list's copy may be the one at creation), and what follows. */
+async function withCurrentStatus(
+  context: RequestContext,
+  transfers: PendingTransfer[],
+  invites: Map<string, ChannelInvite>,
+): Promise<PendingTransfer[]> {
+  const newest = transfers.slice(0, TASK_STATUSES_READ);
+  const statuses = await Promise.all(
+    newest.map((transfer) => (transfer.taskSid === null ? null : currentStatus(context, transfer.taskSid))),
+  );
+  return transfers.map((transfer, index) => {
+    const taskStatus = statuses[index];
+    if (taskStatus === undefined || taskStatus === null) return transfer;
+    const attributes = invites.get(transfer.inviteSid)?.attributes ?? {};
+    return { ...transfer, taskStatus, cancelable: CANCELABLE_STATUSES.has(taskStatus) && transferringAgentStays(attributes) };
+  });
+}
+
+/** POST /list-transfers: the channel's transfer invites, every page, newest first, the newest with their task's current status. */
+export const listTransfersHandler: CoreHandler = async (context) => {
+  const channel = parseListRequest(context.incoming.params);
+  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.transport, channel) });
+  const transferInvites = invites.filter((invite) => areTransferAttributes(invite.attributes));
+  const listed = transferInvites.map(describeInvite).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  for (const transfer of listed) {
+    const dateCreated = transferInvites.find((invite) => invite.inviteSid === transfer.inviteSid)?.properties.date_created;
+    if (transfer.createdAt === null && dateCreated !== undefined && dateCreated !== null) {
+      context.transport.note(`invite ${transfer.inviteSid}: date_created ${JSON.stringify(dateCreated)} is not a readable date`);
+    }
+  }
+  const transfers = await withCurrentStatus(context, listed, new Map(transferInvites.map((invite) => [invite.inviteSid, invite])));
+  return { effect: 'done', body: { transfers }, happened: 'listed' };
+};
