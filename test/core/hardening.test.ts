@@ -6,19 +6,10 @@
 import { newSid } from '../../dev/twilio-standin';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../support/functions-server';
 import { grantAgentToken, inProcessFunctions } from '../support/in-process';
-import { seedWorld, type World, WORKFLOW_SID } from '../support/world';
+import { seedWorld, transferForm, type World, WORKFLOW_SID } from '../support/world';
 
 function warmToQueue(world: World, extra: Record<string, string> = {}) {
-  return {
-    form: {
-      Token: world.token,
-      interactionSid: world.interactionSid,
-      channelSid: world.channelSid,
-      queueSid: world.queueSid,
-      taskSid: world.taskSid,
-      ...extra,
-    },
-  };
+  return transferForm(world, { queueSid: world.queueSid, ...extra });
 }
 
 const BASIC_AUTH = 'Basic ' + Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString('base64');

@@ -8,7 +8,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { newSid } from '../../dev/twilio-standin';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_WORKSPACE_SID } from '../support/functions-server';
 import { grantAgentToken, type InProcessFunctions, inProcessFunctions } from '../support/in-process';
-import { CALLBACK_URL, deliverEventsInProcess, PLAIN_WORKFLOW_SID, seedWorld, type World, WORKFLOW_SID } from '../support/world';
+import { CALLBACK_URL, PLAIN_WORKFLOW_SID, seedWorld, transferForm, type World, WORKFLOW_SID } from '../support/world';
 
 function statusOf(functions: InProcessFunctions, world: World, participantSid: string): string | undefined {
   return functions.standin.participants(world.interactionSid, world.channelSid)?.find((participant) => participant.sid === participantSid)
@@ -16,22 +16,11 @@ function statusOf(functions: InProcessFunctions, world: World, participantSid: s
 }
 
 function coldToColleague(world: World, extra: Record<string, string> = {}) {
-  return {
-    form: {
-      Token: world.token,
-      interactionSid: world.interactionSid,
-      channelSid: world.channelSid,
-      workerSid: world.colleague,
-      taskSid: world.taskSid,
-      transferType: 'cold',
-      ...extra,
-    },
-  };
+  return transferForm(world, { workerSid: world.colleague, transferType: 'cold', ...extra });
 }
 
 describe('agent transfers through the workflow (TRANSFER_AGENT_ROUTING=workflow, the default)', () => {
   const functions = inProcessFunctions({ settings: { TRANSFER_WORKFLOW_SID: WORKFLOW_SID } });
-  beforeEach(() => deliverEventsInProcess(functions));
 
   test('the invite names the workflow and carries the target as attributes, never worker_sid or queue_sid', async () => {
     const world = seedWorld(functions);
@@ -130,7 +119,6 @@ describe('every invite names a workflow', () => {
 
 describe('cold transfers close the transferring agent when the new agent accepts (TRANSFER_COLD_CLOSE=on-accept)', () => {
   const functions = inProcessFunctions({ settings: { TRANSFER_WORKFLOW_SID: WORKFLOW_SID } });
-  beforeEach(() => deliverEventsInProcess(functions));
 
   test('the agent stays until acceptance; the accepted event closes them, once', async () => {
     const world = seedWorld(functions);
@@ -331,7 +319,6 @@ describe('/transfer-events accepts only what TaskRouter sends', () => {
 
 describe('cancel only while the transferring agent is there', () => {
   const functions = inProcessFunctions({ settings: { TRANSFER_WORKFLOW_SID: WORKFLOW_SID } });
-  beforeEach(() => deliverEventsInProcess(functions));
 
   const cancel = (world: World, taskSid: string) =>
     functions.call('cancel-transfer', {

@@ -3,6 +3,8 @@
  * (/var/task/handlers/ZN….js), with only `dependencies` installed beside them.
  * The built files must work there, not only under twilio-run.
  */
+import { getExpectedTwilioSignature } from 'twilio';
+import { sealTransferClose } from '../../src/core/transfer-close';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -73,7 +75,7 @@ describe('the built functions in a deployed layout', () => {
   });
 
   test.each(['per-call', 'shared'] as const)(
-    'served from a flat folder under generated names, all four functions work (getTwilioClient: %s, never called)',
+    'served from a flat folder under generated names, all five functions work (getTwilioClient: %s, never called)',
     async (twilioClient) => {
       const { token, workerSid } = grantAgentToken(standin, ['agent']);
       const joined = () => {
@@ -97,6 +99,23 @@ describe('the built functions in a deployed layout', () => {
         },
       });
       const seededTask = seeded.routing.properties.sid as string;
+      // TaskRouter's event of an accepted cold transfer, signed as TaskRouter signs it, naming the agent to close.
+      const closing = joined();
+      const [closingAgent] = standin.participants(closing.interactionSid, closing.channelSid) ?? [];
+      const transferClose = sealTransferClose({ ...closing, participantSid: closingAgent?.sid ?? '', status: 'closed' }, TEST_AUTH_TOKEN);
+      const acceptedEvent = {
+        EventType: 'reservation.accepted',
+        AccountSid: TEST_ACCOUNT_SID,
+        WorkspaceSid: TEST_WORKSPACE_SID,
+        TaskSid: newSid('WT'),
+        TaskAttributes: JSON.stringify({ transferType: 'cold', transferClose }),
+      };
+      const signed = {
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, 'https://example-1234.twil.io/transfer-events', acceptedEvent),
+        },
+      };
       // As a deployed Function sees it: no Host (a restricted header), Bearer token in Authorization.
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
       const withCookies = { headers, cookies: {} };
@@ -112,6 +131,7 @@ describe('the built functions in a deployed layout', () => {
           { function: 'transfer-to-queue', event: { request: withCookies, interactionSid: 'nope' } },
           { function: 'list-transfers', event: { request: withoutCookies, ...pending } },
           { function: 'cancel-transfer', event: { request: withoutCookies, ...pending, taskSid: seededTask } },
+          { function: 'transfer-events', event: { request: signed, ...acceptedEvent } },
         ],
         { twilioClient },
       );
@@ -119,13 +139,14 @@ describe('the built functions in a deployed layout', () => {
       expect(results.map((result) => result.loadedFrom.split('/').slice(-2).join('/'))).toEqual(
         results.map(() => expect.stringMatching(GENERATED_NAME)),
       );
-      expect(new Set(results.map((result) => result.loadedFrom)).size).toBe(4);
-      expect(results.map((result) => result.statusCode)).toEqual([201, 201, 201, 400, 200, 200]);
+      expect(new Set(results.map((result) => result.loadedFrom)).size).toBe(5);
+      expect(results.map((result) => result.statusCode)).toEqual([201, 201, 201, 400, 200, 200, 204]);
       expect(results[0]?.body).toMatchObject({ target: { type: 'worker', sid: agent.workerSid } });
       expect(results[1]?.body).toMatchObject({ target: { type: 'queue', sid: queue.queueSid } });
       expect(results[3]?.body).toMatchObject({ error: { code: 'invalid_request' } });
       expect(results[4]?.body.transfers).toEqual([expect.objectContaining({ inviteSid: seeded.sid, taskSid: seededTask })]);
       expect(results[5]?.body).toEqual({ taskSid: seededTask, canceled: true });
+      expect(standin.participants(closing.interactionSid, closing.channelSid)?.[0]?.status).toBe('closed');
       for (const result of results) {
         expect(result.headers['Content-Type']).toBe('application/json');
         expect(result.headers['X-Request-Id']).toEqual(expect.any(String));

@@ -22,17 +22,6 @@ export const KNOWN_AGENT_WORKFLOW = {
   },
 };
 
-/** Delivers the stand-in's TaskRouter events to the in-process /transfer-events, as TaskRouter posts them. */
-export function deliverEventsInProcess(functions: InProcessFunctions): void {
-  functions.standin.eventDelivery = async ({ form, headers }) => {
-    const answer = await functions.call('transfer-events', {
-      form,
-      headers: { 'X-Twilio-Signature': headers['x-twilio-signature'] ?? '' },
-    });
-    return { status: answer.status };
-  };
-}
-
 export interface World {
   token: string;
   agentWorker: string;
@@ -69,4 +58,11 @@ export function seedWorld(functions: InProcessFunctions, options: { callbackUrl?
     { sid: agentParticipant, type: 'agent', routing_properties: { worker_sid: agentWorker, task_sid: taskSid } },
   ]);
   return { token, agentWorker, colleague, queueSid, interactionSid, channelSid, agentParticipant, customerParticipant, taskSid };
+}
+
+/** A transfer request's form from the world's agent, on the world's conversation and task, plus `fields`. */
+export function transferForm(world: World, fields: Record<string, string>): { form: Record<string, string> } {
+  return {
+    form: { Token: world.token, interactionSid: world.interactionSid, channelSid: world.channelSid, taskSid: world.taskSid, ...fields },
+  };
 }
