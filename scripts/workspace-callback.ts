@@ -21,12 +21,8 @@ export interface CallbackReport {
   message: string;
 }
 
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
 export async function ensureWorkspaceCallback(options: {
-  settings: Pick<Settings, 'accountSid' | 'authToken' | 'workspaceSid'>;
+  settings: Pick<Settings, 'accountSid' | 'authToken' | 'workspaceSid'> & Partial<Pick<Settings, 'region' | 'edge'>>;
   /** The deployed function's URL, e.g. https://example-1234.twil.io/transfer-events. */
   callbackUrl: string;
   sender: HttpSender;
@@ -37,6 +33,8 @@ export async function ensureWorkspaceCallback(options: {
     authToken: settings.authToken,
     deadline: Deadline.after(20_000),
     sender: options.sender,
+    region: settings.region,
+    edge: settings.edge,
   });
   try {
     const current = await fetchWorkspaceCallback(transport, { workspaceSid: settings.workspaceSid });
@@ -52,7 +50,8 @@ export async function ensureWorkspaceCallback(options: {
         message: `Workspace ${settings.workspaceSid}: EventCallbackUrl set to ${callbackUrl} (events: ${REQUIRED_EVENTS.join(', ')}). Cold transfers now close the transferring agent when the new agent accepts.`,
       };
     }
-    if (sameUrl(eventCallbackUrl, callbackUrl)) {
+    // TaskRouter signs the exact URL it posts to: only that URL, to the letter, is this service's.
+    if (eventCallbackUrl === callbackUrl) {
       const missing = eventsFilter === undefined ? [] : REQUIRED_EVENTS.filter((event) => !eventsFilter.includes(event));
       if (missing.length === 0) {
         return { action: 'kept', message: `Workspace ${settings.workspaceSid}: EventCallbackUrl is already ${callbackUrl}; kept.` };

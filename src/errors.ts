@@ -96,12 +96,35 @@ export class AlreadyParticipantError extends RequestFailure {
   }
 }
 
-/** v3: canceling this transfer would leave the customer alone: the agent who transferred has already left. */
+/** v3: canceling this transfer would leave the customer alone: the agent who transferred is no longer with them. */
 export class TransferringAgentGoneError extends RequestFailure {
   readonly kind = 'transferring-agent-gone';
-  constructor(readonly taskSid: string) {
+  constructor(
+    readonly taskSid: string,
+    why: 'closed-at-once' | 'no-agent-left',
+  ) {
     super(
-      `Transfer ${taskSid} is a cold transfer whose transferring agent has already left the conversation: canceling it would leave the customer alone, so nothing was canceled.`,
+      `Transfer ${taskSid}: ${
+        why === 'closed-at-once'
+          ? 'it is a cold transfer whose transferring agent was closed when it was made'
+          : 'no agent of the conversation is still on an assigned task'
+      }. Canceling it would leave the customer alone, so nothing was canceled.`,
+    );
+  }
+}
+
+/**
+ * v3: /transfer-events could not close the transferring participant of an accepted cold transfer. Always a 5xx, so
+ * that TaskRouter delivers the event again; the message names the participant to close by hand.
+ */
+export class TransferCloseFailedError extends RequestFailure {
+  readonly kind = 'transfer-close-failed';
+  constructor(options: { participantSid: string; channelSid: string; interactionSid: string; status: string; cause: unknown }) {
+    const why = options.cause instanceof Error ? ` (${options.cause.message.replace(/\.$/, '')})` : '';
+    super(
+      `Participant ${options.participantSid} of channel ${options.channelSid} (interaction ${options.interactionSid}) was not set to ${options.status}${why}. ` +
+        'TaskRouter will deliver the event again; if it does not, close that participant by hand.',
+      { cause: options.cause },
     );
   }
 }
@@ -159,6 +182,7 @@ export type Failure =
   | AlreadyParticipantError
   | TransferringAgentGoneError
   | AgentWorkflowMisconfiguredError
+  | TransferCloseFailedError
   | IdempotencyKeyReusedError
   | TwilioApiError
   | UpstreamUnavailableError

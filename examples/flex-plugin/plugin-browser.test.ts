@@ -12,6 +12,7 @@
  * Needs `bash flex-plugin/ci.sh` first (it installs the plugin's packages and builds the bundle with
  * FLEX_APP_TRANSFER_FUNCTIONS_URL=http://localhost:3001, which this test points at its own functions).
  */
+import { assignedTaskOf } from '../../test/support/fixtures';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -170,7 +171,11 @@ if (missing.length > 0 && !process.env.CI) {
       const sids = transferSids(harness.standin);
       harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
         { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
-        { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
+        {
+          sid: fakeSid('UT'),
+          type: 'agent',
+          routing_properties: { worker_sid: workerSid, task_sid: assignedTaskOf(harness.standin, sids) },
+        },
       ]);
       const attributes = { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid };
       const taskSid = harness.standin.addTask({

@@ -4,6 +4,7 @@
  * list and cancel), through the plugin's client and global fetch, against the real functions under twilio-run on
  * 127.0.0.1 with the Twilio stand-in behind them. What Twilio would have received is read from the stand-in.
  */
+import { assignedTaskOf } from '../../test/support/fixtures';
 import { randomBytes } from 'node:crypto';
 import { errorNotificationId, NOTIFICATION_IDS, type NotificationContext } from '../../flex-plugin/src/notification-catalog';
 import { TransferActions, TransferRefused, type TransferTaskPayloadLike } from '../../flex-plugin/src/transfer-actions';
@@ -31,7 +32,7 @@ function agentInFlex() {
   const sids = transferSids(harness.standin);
   harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
     { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
-    { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
+    { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid, task_sid: assignedTaskOf(harness.standin, sids) } },
   ]);
   const attributes = { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid, channelType: 'web' };
   const taskSid = harness.standin.addTask({
@@ -152,7 +153,7 @@ test('an agent who is already in the conversation: nothing is created, and the a
   const colleagueTask = harness.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, assignmentStatus: 'assigned', attributes: {} });
   harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
     { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
-    { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
+    { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid, task_sid: assignedTaskOf(harness.standin, sids) } },
     { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: sids.workerSid, task_sid: colleagueTask } },
   ]);
 

@@ -5,6 +5,7 @@
  * behind them. Its compile-time checks hold the client to the functions' own
  * types (`npm run typecheck`).
  */
+import { assignedTaskOf } from '../../test/support/fixtures';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { PendingTransfer as FunctionPendingTransfer } from '../../src/core/list-transfers';
@@ -462,7 +463,11 @@ describe('TransferClient against the functions', () => {
     const participantSid = fakeSid('UT');
     harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
-      { sid: participantSid, type: 'agent', routing_properties: { worker_sid: workerSid } },
+      {
+        sid: participantSid,
+        type: 'agent',
+        routing_properties: { worker_sid: workerSid, task_sid: assignedTaskOf(harness.standin, sids) },
+      },
     ]);
     const attributes = { flexInteractionSid: sids.interactionSid, flexInteractionChannelSid: sids.channelSid, channelType: 'web' };
     const taskSid = harness.standin.addTask({
@@ -618,7 +623,7 @@ describe('TransferClient against the functions', () => {
     const colleagueTask = harness.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, assignmentStatus: 'assigned', attributes: {} });
     harness.standin.setParticipants(sids.interactionSid, sids.channelSid, [
       { sid: fakeSid('UT'), type: 'customer', routing_properties: null },
-      { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: me } },
+      { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: me, task_sid: assignedTaskOf(harness.standin, sids) } },
       { sid: fakeSid('UT'), type: 'agent', routing_properties: { worker_sid: sids.workerSid, task_sid: colleagueTask } },
     ]);
     const error = await rejection(clientFor(token).transferToAgent({ ...transferArgsFromTask(task), workerSid: sids.workerSid }));

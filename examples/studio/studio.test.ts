@@ -381,6 +381,7 @@ describe('the flows against the functions', () => {
     'cancel: the warm transfer the transfer flow made, still pending, is canceled with the 201 taskSid (the agent is still there)',
     async () => {
       const { sids, values } = executionValues({});
+      joinAsAgent(harness.standin, sids, fakeSid('WK')); // the agent talking to the customer, on an assigned task
       const transfer = await postJson(harness.url(basicUrl.pathname), filledBody(httpRequestFlow, values), {
         Authorization: basicAuthorization(),
       });

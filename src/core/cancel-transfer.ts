@@ -2,9 +2,12 @@ import { ConflictError, InvalidRequestError, NotFoundError, TransferringAgentGon
 import { type ChannelRef, listInvites } from '../twilio/flex';
 import { cancelTask, fetchTask, type WorkspaceTask } from '../twilio/taskrouter';
 import {
+  agentStillThere,
+  agentTaskSids,
   areTransferAttributes,
   authorizedChannelReads,
   CANCELABLE_STATUSES,
+  currentStatus,
   readChannel,
   transferringAgentStays,
 } from './channel-transfers';
@@ -83,7 +86,10 @@ async function readCancelable(options: { context: AuthenticatedContext; channel:
   const { context, channel, taskSid } = options;
   const { transport, settings } = context;
   const notATransfer = new NotFoundError({ field: 'taskSid', message: `Task ${taskSid} is not a transfer of this channel.` });
-  const [invites, task] = await authorizedChannelReads({
+  const {
+    value: [invites, task],
+    participants,
+  } = await authorizedChannelReads({
     context,
     channel,
     read: () =>
@@ -104,8 +110,11 @@ async function readCancelable(options: { context: AuthenticatedContext; channel:
   if (!CANCELABLE_STATUSES.has(task.assignmentStatus)) {
     throw new ConflictError({ message: `The transfer is no longer pending (its task is ${task.assignmentStatus}): nothing was canceled.` });
   }
-  // v3: canceling a cold transfer whose transferring agent already left would leave the customer alone.
-  if (!transferringAgentStays(task.attributes)) throw new TransferringAgentGoneError(taskSid);
+  // v3: canceling a cold transfer whose transferring agent already left would leave the customer alone; so would
+  // canceling any transfer once no agent of the channel is still on an assigned task (they left, or ended their task).
+  if (!transferringAgentStays(task.attributes)) throw new TransferringAgentGoneError(taskSid, 'closed-at-once');
+  const statuses = await Promise.all(agentTaskSids(participants).map((agentTask) => currentStatus(context, agentTask)));
+  if (!agentStillThere(statuses)) throw new TransferringAgentGoneError(taskSid, 'no-agent-left');
   return task;
 }
 

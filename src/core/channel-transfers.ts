@@ -1,6 +1,8 @@
-import type { ChannelRef } from '../twilio/flex';
+import { TwilioApiError } from '../errors';
+import type { ChannelParticipant, ChannelRef } from '../twilio/flex';
 import { listParticipants } from '../twilio/flex';
-import type { AuthenticatedContext } from './context';
+import { fetchTask } from '../twilio/taskrouter';
+import type { AuthenticatedContext, RequestContext } from './context';
 import type { FieldReader } from './fields';
 import { isRestricted, requireOwnParticipation } from './ownership';
 
@@ -34,16 +36,45 @@ export function transferringAgentStays(attributes: Record<string, unknown>): boo
   return attributes.transferType !== 'cold' || participantClosesOf(attributes) === 'on-accept';
 }
 
-/** Reads of a channel, and at the same time, for a plain agent, the check that the channel is theirs. */
+/**
+ * Reads of a channel together with its participants (one round trip): for a
+ * plain agent, the check that the channel is theirs; for everyone, what
+ * `agentStillThere` needs.
+ */
 export async function authorizedChannelReads<T>(options: {
   context: AuthenticatedContext;
   channel: ChannelRef;
   read: () => Promise<T>;
-}): Promise<T> {
+}): Promise<{ value: T; participants: ChannelParticipant[] }> {
   const { context, channel } = options;
   const { caller } = context;
-  const restricted = isRestricted(caller, context.settings);
-  const [value, participants] = await Promise.all([options.read(), restricted ? listParticipants(context.transport, channel) : undefined]);
-  if (restricted) requireOwnParticipation(caller, participants ?? []);
-  return value;
+  const [value, participants] = await Promise.all([options.read(), listParticipants(context.transport, channel)]);
+  if (isRestricted(caller, context.settings)) requireOwnParticipation(caller, participants);
+  return { value, participants };
+}
+
+/** The tasks of the channel's agent participants (listed participants may have left: only their task says). */
+export function agentTaskSids(participants: readonly ChannelParticipant[]): string[] {
+  return [
+    ...new Set(
+      participants
+        .filter((participant) => participant.type === 'agent' && participant.taskSid !== undefined)
+        .map((participant) => participant.taskSid as string),
+    ),
+  ];
+}
+
+/** The task's current assignment status, or undefined when TaskRouter no longer has it. */
+export async function currentStatus(context: RequestContext, taskSid: string): Promise<string | undefined> {
+  try {
+    return (await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid })).assignmentStatus;
+  } catch (thrown) {
+    if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
+    throw thrown;
+  }
+}
+
+/** v3: whether an agent is still with the customer: an agent participant whose task is still `assigned`. */
+export function agentStillThere(statusesOfAgentTasks: readonly (string | undefined)[]): boolean {
+  return statusesOfAgentTasks.some((status) => status === 'assigned');
 }

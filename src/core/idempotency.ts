@@ -113,6 +113,7 @@ export function twilioDidNotAct(failure: Failure): boolean {
     case 'upstream-timeout':
     case 'upstream-connection-lost':
     case 'upstream-malformed-answer':
+    case 'transfer-close-failed':
     case 'internal':
       return false;
     // Refusals decided by this function before or instead of calling Twilio.

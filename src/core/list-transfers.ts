@@ -1,11 +1,13 @@
-import { InvalidRequestError, TwilioApiError } from '../errors';
-import { type ChannelInvite, type ChannelRef, listInvites } from '../twilio/flex';
-import { fetchTask } from '../twilio/taskrouter';
+import { asFailure, InvalidRequestError } from '../errors';
+import { type ChannelInvite, type ChannelParticipant, type ChannelRef, listInvites } from '../twilio/flex';
 import { nonEmptyString } from '../untrusted-json';
 import {
+  agentStillThere,
+  agentTaskSids,
   areTransferAttributes,
   authorizedChannelReads,
   CANCELABLE_STATUSES,
+  currentStatus,
   participantClosesOf,
   readChannel,
   transferringAgentStays,
@@ -68,38 +70,52 @@ function describeInvite(invite: ChannelInvite): PendingTransfer {
   };
 }
 
-/** The current status of a task, or 'deleted' when TaskRouter no longer has it. */
-async function currentStatus(context: RequestContext, taskSid: string): Promise<string> {
-  try {
-    return (await fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid })).assignmentStatus;
-  } catch (thrown) {
-    if (thrown instanceof TwilioApiError && thrown.status === 404) return 'deleted';
-    throw thrown;
-  }
-}
-
-/** The newest transfers' task statuses, from TaskRouter (the invite list's copy may be the one at creation), and what follows. */
+/**
+ * The newest transfers' task statuses, read from TaskRouter (the invite list's copy may be the one at creation), in one
+ * round with the tasks of the channel's agents, and what follows: a transfer is cancelable while pending or reserved,
+ * its transferring agent stays while it is (warm, or cold closing on acceptance), and an agent is still on an assigned
+ * task. A task that could not be read keeps `taskStatus: null` (the log line says which).
+ */
 async function withCurrentStatus(
   context: RequestContext,
   transfers: PendingTransfer[],
-  invites: Map<string, ChannelInvite>,
+  options: { invites: Map<string, ChannelInvite>; participants: readonly ChannelParticipant[] },
 ): Promise<PendingTransfer[]> {
-  const newest = transfers.slice(0, TASK_STATUSES_READ);
-  const statuses = await Promise.all(
-    newest.map((transfer) => (transfer.taskSid === null ? null : currentStatus(context, transfer.taskSid))),
+  const newest = transfers.slice(0, TASK_STATUSES_READ).flatMap((transfer) => (transfer.taskSid === null ? [] : [transfer.taskSid]));
+  const agentTasks = agentTaskSids(options.participants);
+  const wanted = [...new Set([...newest, ...agentTasks])];
+  const read = await Promise.all(
+    wanted.map((taskSid) =>
+      currentStatus(context, taskSid).then(
+        (status) => ({ status, known: true }),
+        (thrown: unknown) => {
+          context.transport.note(`task ${taskSid}: its status could not be read (${asFailure(thrown).message})`);
+          return { status: undefined, known: false };
+        },
+      ),
+    ),
   );
-  return transfers.map((transfer, index) => {
-    const taskStatus = statuses[index];
-    if (taskStatus === undefined || taskStatus === null) return transfer;
-    const attributes = invites.get(transfer.inviteSid)?.attributes ?? {};
-    return { ...transfer, taskStatus, cancelable: CANCELABLE_STATUSES.has(taskStatus) && transferringAgentStays(attributes) };
+  const statusOf = new Map(wanted.map((taskSid, index) => [taskSid, read[index]]));
+  const agentThere = agentStillThere(agentTasks.map((taskSid) => statusOf.get(taskSid)?.status));
+  return transfers.map((transfer) => {
+    const found = transfer.taskSid === null || !newest.includes(transfer.taskSid) ? undefined : statusOf.get(transfer.taskSid);
+    if (found === undefined || !found.known) return transfer;
+    const attributes = options.invites.get(transfer.inviteSid)?.attributes ?? {};
+    // A task TaskRouter no longer has (it ended and was removed) has no status, and is not cancelable.
+    const taskStatus = found.status ?? null;
+    const cancelable = taskStatus !== null && CANCELABLE_STATUSES.has(taskStatus) && transferringAgentStays(attributes) && agentThere;
+    return { ...transfer, taskStatus, cancelable };
   });
 }
 
 /** POST /list-transfers: the channel's transfer invites, every page, newest first, the newest with their task's current status. */
 export const listTransfersHandler: CoreHandler = async (context) => {
   const channel = parseListRequest(context.incoming.params);
-  const invites = await authorizedChannelReads({ context, channel, read: () => listInvites(context.transport, channel) });
+  const { value: invites, participants } = await authorizedChannelReads({
+    context,
+    channel,
+    read: () => listInvites(context.transport, channel),
+  });
   const transferInvites = invites.filter((invite) => areTransferAttributes(invite.attributes));
   const listed = transferInvites.map(describeInvite).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
   for (const transfer of listed) {
@@ -108,6 +124,9 @@ export const listTransfersHandler: CoreHandler = async (context) => {
       context.transport.note(`invite ${transfer.inviteSid}: date_created ${JSON.stringify(dateCreated)} is not a readable date`);
     }
   }
-  const transfers = await withCurrentStatus(context, listed, new Map(transferInvites.map((invite) => [invite.inviteSid, invite])));
+  const transfers = await withCurrentStatus(context, listed, {
+    invites: new Map(transferInvites.map((invite) => [invite.inviteSid, invite])),
+    participants,
+  });
   return { effect: 'done', body: { transfers }, happened: 'listed' };
 };

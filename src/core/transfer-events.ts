@@ -1,5 +1,5 @@
-import { TwilioApiError } from '../errors';
-import { attributesObject, setParticipantStatus } from '../twilio/flex';
+import { TransferCloseFailedError, TwilioApiError } from '../errors';
+import { attributesObject, listInvites, setParticipantStatus } from '../twilio/flex';
 import { nonEmptyString } from '../untrusted-json';
 import type { AuthenticatedContext } from './context';
 import type { CoreHandler } from './engine';
@@ -47,19 +47,24 @@ function isAlreadyClosed(thrown: unknown): boolean {
   return thrown.status === 404 || thrown.twilioCode === PARTICIPANT_ALREADY_REMOVED;
 }
 
+/**
+ * Whether the event's task is a transfer of the channel the seal names: one of its invites created the task. A seal
+ * copied into another task's attributes (anyone who can write attributes could) is never acted on.
+ */
+async function isInviteTaskOf(context: AuthenticatedContext, close: TransferClose, taskSid: string): Promise<boolean> {
+  const invites = await listInvites(context.transport, close);
+  return invites.some((invite) => invite.taskSid === taskSid);
+}
+
 async function closeOnAcceptance(context: AuthenticatedContext, close: TransferClose, taskSid: string): Promise<HandlerResult> {
   const { memory } = context;
   if (memory.handledCloses.get(taskSid) !== undefined) return acknowledged('already_closed');
   try {
+    if (!(await isInviteTaskOf(context, close, taskSid))) return acknowledged('seal_not_of_task');
     await setParticipantStatus(context.transport, close, { sid: close.participantSid, status: close.status });
   } catch (thrown) {
-    if (!isAlreadyClosed(thrown)) {
-      if (thrown instanceof Error && 'consequences' in thrown) {
-        const byHand = `Participant ${close.participantSid} of channel ${close.channelSid} (interaction ${close.interactionSid}) was not set to ${close.status}: TaskRouter will deliver the event again; if it does not, close that participant by hand.`;
-        (thrown as { consequences: unknown }).consequences = { notSent: byHand, uncertain: byHand };
-      }
-      throw thrown;
-    }
+    // Whatever failed (reading the invites, or the close itself), a 5xx: TaskRouter delivers the event again.
+    if (!isAlreadyClosed(thrown)) throw new TransferCloseFailedError({ ...close, participantSid: close.participantSid, cause: thrown });
   }
   memory.handledCloses.set(taskSid, true, context.now() + HANDLED_EVENT_MEMORY_MS);
   return acknowledged('participant_closed');

@@ -94,8 +94,12 @@ function coldClosePlan(options: {
   const { context, transfer, reads, participantSid } = options;
   if (context.settings.coldClose === 'immediate') return { transferClose: undefined, warnings: [] };
   const ours = transferEventsUrls(context.incoming);
-  const configured = reads.workspaceCallback?.eventCallbackUrl;
-  if (configured !== undefined && ours.includes(configured.replace(/\/+$/, ''))) {
+  const callback = reads.workspaceCallback;
+  const configured = callback?.eventCallbackUrl;
+  // TaskRouter signs the exact URL it posts to, and sends only the events its filter lets through.
+  const reachesUs = configured !== undefined && ours.includes(configured);
+  const acceptanceSent = callback?.eventsFilter === undefined || callback.eventsFilter.includes('reservation.accepted');
+  if (reachesUs && acceptanceSent) {
     const close = {
       interactionSid: transfer.interactionSid,
       channelSid: transfer.channelSid,
@@ -104,10 +108,13 @@ function coldClosePlan(options: {
     };
     return { transferClose: sealTransferClose(close, context.settings.authToken), warnings: [] };
   }
+  const what = reachesUs
+    ? `the workspace's EventsFilter (${callback?.eventsFilter?.join(',') ?? ''}) does not send reservation.accepted`
+    : `the workspace's EventCallbackUrl is ${configured ?? 'not set'}, not ${ours[0]}`;
   return {
     transferClose: undefined,
     warnings: [
-      `TRANSFER_COLD_CLOSE is on-accept, but the workspace's EventCallbackUrl is ${configured ?? 'not set'}, not ${ours[0]}: ` +
+      `TRANSFER_COLD_CLOSE is on-accept, but ${what}: ` +
         'the transferring participant was closed at once instead of when the new agent accepts. See "Setting up the workspace callback" in the README.',
     ],
   };

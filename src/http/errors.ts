@@ -95,6 +95,8 @@ export function failureToHttp(failure: Failure): Answer<ErrorBody> {
       return answer(409, 'transferring_agent_gone', failure.message);
     case 'agent-workflow-misconfigured':
       return answer(500, 'misconfigured', failure.message);
+    case 'transfer-close-failed':
+      return answer(502, 'upstream_error', failure.message);
     case 'idempotency-key-reused':
       return answer(422, 'idempotency_key_reused', failure.message);
     case 'upstream-unavailable':

@@ -29,8 +29,8 @@ export interface CallResult<T> {
 /** The state of one call (its operation, its deadline, Twilio's last answer): calls of one request may run concurrently. */
 class CallScope {
   lastAnswer: InboundAnswer | undefined;
-  /** The host of the call's first request: a list's next pages are followed only there, so credentials never leave it. */
-  host: string | undefined;
+  /** The origin of the call's first request: a list's next pages are followed only there, so credentials never leave it. */
+  origin: string | undefined;
   private readonly expiresAtMs: number;
 
   constructor(
@@ -153,11 +153,12 @@ export class TwilioTransport {
   }
 
   private async send(scope: CallScope, request: HelperLibraryRequest): Promise<InboundAnswer> {
-    const host = new URL(request.uri).host;
-    scope.host ??= host;
-    if (host !== scope.host) {
+    // The whole origin (scheme, host, port): an http:// next page on the same host would carry the credentials in clear.
+    const { origin, host } = new URL(request.uri);
+    scope.origin ??= origin;
+    if (origin !== scope.origin) {
       // A list's next_page_url is Twilio's answer, not a trusted URL: the account's credentials are never sent elsewhere.
-      throw new UpstreamMalformedAnswerError(scope.operation, { detail: `a next page on another host (${host}), not followed` });
+      throw new UpstreamMalformedAnswerError(scope.operation, { detail: `a next page on another origin (${origin}), not followed` });
     }
     for (let attemptsOfThisCall = 1; ; attemptsOfThisCall += 1) {
       const remainingMs = scope.remainingMs();

@@ -109,6 +109,15 @@ describe('credentials never follow a next_page_url elsewhere, and lists end', ()
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
+  test('a next page on the same host over plain http: 502, never sent (the credentials would travel in clear)', async () => {
+    const world = seedWorld(functions);
+    const insecure = `http://flex-api.twilio.com/v1/Interactions/${world.interactionSid}/Channels/${world.channelSid}/Participants?Page=1`;
+    functions.standin.script('participant-list', participantPage(world, insecure));
+    const answer = await functions.call('transfer-to-queue', warmToQueue(world));
+    expect(answer.status).toBe(502);
+    expect(functions.standin.requestsTo('participant-list')).toHaveLength(1);
+  });
+
   test('a next page pointing back at itself: read at most 50 pages, then the list ends and the log says so', async () => {
     const world = seedWorld(functions);
     const self = `https://flex-api.twilio.com/v1/Interactions/${world.interactionSid}/Channels/${world.channelSid}/Participants?PageSize=1&Page=1`;

@@ -77,6 +77,18 @@ describe('agent transfers through the workflow (TRANSFER_AGENT_ROUTING=workflow,
     expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 
+  test("transferring back to an agent whose participant's task TaskRouter no longer has works", async () => {
+    const world = seedWorld(functions);
+    const { token } = grantAgentToken(functions.standin, ['supervisor']);
+    functions.standin.script('task-fetch', { status: 404, body: { code: 20404, message: 'not found', status: 404 } });
+    const answer = await functions.call(
+      'transfer-to-agent',
+      transferForm(world, { Token: token, workerSid: world.agentWorker, taskSid: '' }),
+    );
+    expect(answer.status).toBe(201);
+    expect(functions.standin.requestsTo('task-fetch')).toHaveLength(1);
+  });
+
   test('transferring back to an agent who left (their task no longer assigned) works', async () => {
     const world = seedWorld(functions);
     functions.standin.setTaskStatus(world.taskSid, 'wrapping');
@@ -114,6 +126,39 @@ describe('every invite names a workflow', () => {
     });
     expect(answer.status).toBe(201);
     expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.workflow_sid).toBe(WORKFLOW_SID);
+  });
+
+  test('an agent transfer whose workflow comes only from the original task: that workflow is checked (a second round), then named', async () => {
+    const world = seedWorld(functions);
+    const answer = await functions.call('transfer-to-agent', transferForm(world, { workerSid: world.colleague }));
+    expect(answer.status).toBe(201);
+    expect(functions.standin.requestsTo('workflow-fetch')[0]?.path).toContain(WORKFLOW_SID);
+    expect(functions.standin.requestsTo('invite-create')[0]?.routing?.properties.workflow_sid).toBe(WORKFLOW_SID);
+  });
+
+  test("an agent transfer whose original task's workflow cannot reach a named agent: 500 misconfigured, nothing created", async () => {
+    const world = seedWorld(functions);
+    const task = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      workflowSid: PLAIN_WORKFLOW_SID,
+      attributes: { flexInteractionChannelSid: world.channelSid },
+    });
+    const answer = await functions.call('transfer-to-agent', transferForm(world, { workerSid: world.colleague, taskSid: task }));
+    expect(answer.status).toBe(500);
+    expect(answer.body.error.message).toContain(PLAIN_WORKFLOW_SID);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
+  });
+
+  test('an agent transfer whose original task has no workflow either: 400 naming workflowSid, nothing created', async () => {
+    const world = seedWorld(functions);
+    const task = functions.standin.addTask({
+      workspaceSid: TEST_WORKSPACE_SID,
+      attributes: { flexInteractionChannelSid: world.channelSid },
+    });
+    const answer = await functions.call('transfer-to-agent', transferForm(world, { workerSid: world.colleague, taskSid: task }));
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.map((detail: { field: string }) => detail.field)).toEqual(['workflowSid']);
+    expect(functions.standin.requestsTo('invite-create')).toHaveLength(0);
   });
 });
 
@@ -210,6 +255,22 @@ describe('cold transfers close the transferring agent when the new agent accepts
     expect(statusOf(functions, world, world.agentParticipant)).toBe('closed');
   });
 
+  test.each([
+    ['an EventsFilter without reservation.accepted', { eventsFilter: 'task.created,task.canceled' }, 'EventsFilter'],
+    [
+      'the callback URL with a trailing slash (TaskRouter would sign that other URL)',
+      { eventCallbackUrl: `${CALLBACK_URL}/` },
+      'EventCallbackUrl',
+    ],
+  ])('%s: the agent is closed at once, with a warning', async (_label, change, named) => {
+    const world = seedWorld(functions);
+    functions.standin.changeWorkspace(TEST_WORKSPACE_SID, change);
+    const answer = await functions.call('transfer-to-agent', coldToColleague(world));
+    expect(answer.body).toMatchObject({ participantClosed: true, participantCloses: null });
+    expect(answer.body.warnings.join(' ')).toContain(named);
+    expect(statusOf(functions, world, world.agentParticipant)).toBe('closed');
+  });
+
   test('the invite carries a sealed close instruction, and nothing from the request or the old task can replace it', async () => {
     const world = seedWorld(functions);
     const forged = {
@@ -290,6 +351,26 @@ describe('/transfer-events accepts only what TaskRouter sends', () => {
     expect(statusOf(functions, world, world.customerParticipant)).toBe('active');
   });
 
+  test('a valid seal copied into another task’s attributes: 204, nobody closed (the task is no invite of that channel)', async () => {
+    const { world, form } = await acceptedEventOfColdTransfer();
+    const otherTask = functions.standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, attributes: {} });
+    const copied = { ...form, TaskSid: otherTask, ResourceSid: otherTask };
+    const answer = await functions.call('transfer-events', { form: copied, headers: { 'X-Twilio-Signature': sign(copied) } });
+    expect(answer.status).toBe(204);
+    expect(functions.standin.requestsTo('participant-update')).toHaveLength(0);
+    expect(statusOf(functions, world, world.agentParticipant)).toBe('active');
+    expect(answer.log.outcome).toBe('seal_not_of_task');
+  });
+
+  test('Twilio refusing the close (a 4xx other than "already removed"): 502, so TaskRouter delivers it again', async () => {
+    const { world, form } = await acceptedEventOfColdTransfer();
+    functions.standin.script('participant-update', { status: 400, body: { code: 20001, message: 'Invalid transition', status: 400 } });
+    const answer = await functions.call('transfer-events', { form, headers: { 'X-Twilio-Signature': sign(form) } });
+    expect(answer.status).toBe(502);
+    expect(answer.log.reason).toContain(world.agentParticipant);
+    expect(answer.log.reason).toMatch(/by hand/);
+  });
+
   test('an event of another workspace or account: 204, nothing done, a log line', async () => {
     const { world, form } = await acceptedEventOfColdTransfer();
     for (const other of [{ WorkspaceSid: newSid('WS') }, { AccountSid: newSid('AC') }] as Record<string, string>[]) {
@@ -354,6 +435,27 @@ describe('cancel only while the transferring agent is there', () => {
     expect(canceled.status).toBe(200);
     expect((await list(world)).body.transfers[0]).toMatchObject({ taskStatus: 'canceled', cancelable: false });
     expect(statusOf(functions, world, world.agentParticipant)).toBe('active');
+  });
+
+  test('a transfer whose task TaskRouter no longer has: no taskStatus, not cancelable', async () => {
+    const world = seedWorld(functions);
+    await functions.call('transfer-to-agent', coldToColleague(world));
+    functions.standin.script('task-fetch', { status: 404, body: { code: 20404, message: 'not found', status: 404 } });
+    expect((await list(world)).body.transfers[0]).toMatchObject({ taskStatus: null, cancelable: false });
+  });
+
+  test('a warm transfer after its agent left the conversation (their task wrapping): not cancelable, 409, nothing canceled', async () => {
+    const world = seedWorld(functions);
+    const answer = await functions.call('transfer-to-queue', transferForm(world, { queueSid: world.queueSid }));
+    functions.standin.setTaskStatus(world.taskSid, 'wrapping');
+    const { token } = grantAgentToken(functions.standin, ['supervisor']);
+    const asSupervisor = { Token: token, interactionSid: world.interactionSid, channelSid: world.channelSid };
+    const listed = await functions.call('list-transfers', { form: asSupervisor });
+    expect(listed.body.transfers[0]).toMatchObject({ taskStatus: 'pending', cancelable: false });
+    const refused = await functions.call('cancel-transfer', { form: { ...asSupervisor, taskSid: answer.body.taskSid } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('transferring_agent_gone');
+    expect(functions.standin.task(answer.body.taskSid)?.assignment_status).toBe('pending');
   });
 
   test('after acceptance the list says so and the transfer can no longer be canceled', async () => {

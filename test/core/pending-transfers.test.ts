@@ -17,7 +17,12 @@ interface Channel {
 }
 
 /** A fresh interaction channel, seeded at the stand-in. */
-const newChannel = (): Channel => standin.addConversation();
+/** A conversation as a transfer starts from: a customer and the agent talking to them (on an assigned task). */
+const newChannel = (): Channel => {
+  const channel = standin.addConversation();
+  joinAsAgent(standin, channel, newSid('WK'));
+  return channel;
+};
 
 /** A moment on whole seconds (Twilio dates have no milliseconds), recent enough for the tokens the stand-in grants. */
 const BASE_MS = Math.floor((Date.now() - 30 * 60_000) / 1000) * 1000;
@@ -176,7 +181,7 @@ describe('POST /list-transfers', () => {
       expect(result.body.transfers.map((listed: { inviteSid: string }) => listed.inviteSid)).toEqual([transfer.body.inviteSid]);
     });
 
-    test('a supervisor may list any channel, without a participant lookup', async () => {
+    test('a supervisor may list any channel they are not in (v3: the participants are read alongside, for `cancelable`)', async () => {
       const channel = newChannel();
       const transfer = await queueTransfer(grantAgentToken(standin, ['admin']).token, channel);
       const { token } = grantAgentToken(standin, ['supervisor']);
@@ -187,7 +192,8 @@ describe('POST /list-transfers', () => {
       expect(result.status).toBe(200);
       expect(result.body.transfers).toHaveLength(1);
       expect(result.body.transfers[0].inviteSid).toBe(transfer.body.inviteSid);
-      expect(standin.requestsTo('participant-list')).toHaveLength(0);
+      expect(result.body.transfers[0].cancelable).toBe(true);
+      expect(standin.requestsTo('participant-list')).toHaveLength(1);
     });
   });
 });

@@ -5,7 +5,7 @@
  * behaviour itself is covered in-process (test/core).
  */
 import { newSid } from '../../dev/twilio-standin';
-import { TEST_WORKFLOW_SID } from '../support/fixtures';
+import { assignedTaskOf, joinAsAgent, TEST_WORKFLOW_SID } from '../support/fixtures';
 import { TEST_WORKSPACE_SID } from '../support/functions-server';
 import { get, type HttpResult, postForm, postJson, useFunctions } from '../support/harness';
 import { grantAgentToken } from '../support/in-process';
@@ -20,12 +20,16 @@ function expectRequestId(result: HttpResult): void {
   expect(result.headers.get('content-type')).toMatch(/^application\/json/);
 }
 
-/** A fresh interaction channel, seeded at the stand-in. */
-const newChannel = () => harness.standin.addConversation();
+/** A fresh interaction channel, seeded at the stand-in, with a customer and the agent talking to them. */
+const newChannel = () => {
+  const channel = harness.standin.addConversation();
+  joinAsAgent(harness.standin, channel, newSid('WK'));
+  return channel;
+};
 
 test('a warm queue transfer with the original task: 201, and Twilio got the Routing the contract describes', async () => {
   const { token, workerSid } = grantAgentToken(harness.standin, ['supervisor']);
-  const channel = newChannel();
+  const channel = harness.standin.addConversation(); // nobody in it yet: workerSidsInConversation stays empty
   const queueSid = harness.standin.addQueue();
   const workflowSid = newSid('WW');
   const taskSid = harness.standin.addTask({
@@ -204,7 +208,11 @@ test('a plain agent transferring a conversation that is not theirs -> 403, and n
   const { token } = grantAgentToken(harness.standin, ['agent']);
   const channel = newChannel();
   harness.standin.setParticipants(channel.interactionSid, channel.channelSid, [
-    { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: newSid('WK') } },
+    {
+      sid: newSid('UT'),
+      type: 'agent',
+      routing_properties: { worker_sid: newSid('WK'), task_sid: assignedTaskOf(harness.standin, channel) },
+    },
   ]);
 
   const result = await postForm(harness.url('/transfer-to-queue'), {

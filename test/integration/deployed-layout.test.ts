@@ -80,8 +80,9 @@ describe('the built functions in a deployed layout', () => {
       const { token, workerSid } = grantAgentToken(standin, ['agent']);
       const joined = () => {
         const channel = { interactionSid: newSid('KD'), channelSid: newSid('UO') };
+        const agentTask = standin.addTask({ workspaceSid: TEST_WORKSPACE_SID, assignmentStatus: 'assigned' });
         standin.setParticipants(channel.interactionSid, channel.channelSid, [
-          { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid } },
+          { sid: newSid('UT'), type: 'agent', routing_properties: { worker_sid: workerSid, task_sid: agentTask } },
         ]);
         return channel;
       };
@@ -107,7 +108,11 @@ describe('the built functions in a deployed layout', () => {
         EventType: 'reservation.accepted',
         AccountSid: TEST_ACCOUNT_SID,
         WorkspaceSid: TEST_WORKSPACE_SID,
-        TaskSid: newSid('WT'),
+        // The task a cold transfer's invite created on that channel (a seal on any other task is not acted on).
+        TaskSid: standin.addInvite(closing.interactionSid, closing.channelSid, {
+          workspace_sid: TEST_WORKSPACE_SID,
+          attributes: { transferTargetType: 'queue', transferTargetSid: newSid('WQ'), transferType: 'cold', transferClose },
+        }).routing.properties.sid as string,
         TaskAttributes: JSON.stringify({ transferType: 'cold', transferClose }),
       };
       const signed = {

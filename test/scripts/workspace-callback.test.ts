@@ -21,6 +21,22 @@ describe('npm run deploy sets the workspace callback only when it is free or alr
     expect(standin.workspace(TEST_WORKSPACE_SID)?.eventCallbackUrl).toBe(OURS);
   });
 
+  test('TWILIO_REGION and TWILIO_EDGE apply to deploy’s workspace calls too', async () => {
+    standin.addWorkspace({ sid: TEST_WORKSPACE_SID });
+    await ensureWorkspaceCallback({
+      settings: { ...settings, region: 'ie1', edge: 'dublin' },
+      callbackUrl: OURS,
+      sender: standinSender(standin),
+    });
+    expect(new Set(standin.requests.map((request) => request.host))).toEqual(new Set(['taskrouter.dublin.ie1.twilio.com']));
+  });
+
+  test('ours but with a trailing slash: not the same URL (TaskRouter signs what it posts to), so left alone', async () => {
+    standin.addWorkspace({ sid: TEST_WORKSPACE_SID, eventCallbackUrl: `${OURS}/` });
+    expect((await run()).action).toBe('left-alone');
+    expect(standin.requestsTo('workspace-update')).toHaveLength(0);
+  });
+
   test('already ours: kept, nothing written', async () => {
     standin.addWorkspace({ sid: TEST_WORKSPACE_SID, eventCallbackUrl: OURS });
     const report = await run();

@@ -75,7 +75,19 @@ export function refusalOf(act: () => unknown): Refusal {
   return refusal;
 }
 
-/** Seeds the channel with a customer, `others`, and `workerSid` as its agent; returns the agent's participant SID. */
+/** A task of the channel assigned to an agent, as Flex has it while the agent talks to the customer; returns its SID. */
+export function assignedTaskOf(standin: TwilioStandin, channel: { interactionSid: string; channelSid: string }): string {
+  return standin.addTask({
+    workspaceSid: TEST_WORKSPACE_SID,
+    assignmentStatus: 'assigned',
+    attributes: { flexInteractionSid: channel.interactionSid, flexInteractionChannelSid: channel.channelSid },
+  });
+}
+
+/**
+ * Seeds the channel with a customer, `others`, and `workerSid` as its agent, on an assigned task of the channel as Flex
+ * has it (`routing_properties.task_sid`); returns the agent's participant SID.
+ */
 export function joinAsAgent(
   standin: TwilioStandin,
   channel: { interactionSid: string; channelSid: string },
@@ -83,10 +95,11 @@ export function joinAsAgent(
   others: Participant[] = [],
 ): string {
   const participantSid = newSid('UT');
+  const taskSid = assignedTaskOf(standin, channel);
   standin.setParticipants(channel.interactionSid, channel.channelSid, [
     { sid: newSid('UT'), type: 'customer', routing_properties: null },
     ...others,
-    { sid: participantSid, type: 'agent', routing_properties: { worker_sid: workerSid } },
+    { sid: participantSid, type: 'agent', routing_properties: { worker_sid: workerSid, task_sid: taskSid } },
   ]);
   return participantSid;
 }

@@ -2,6 +2,7 @@ import { parseSettings } from '../../src/config';
 import {
   AgentWorkflowMisconfiguredError,
   AlreadyParticipantError,
+  TransferCloseFailedError,
   TransferringAgentGoneError,
   asFailure,
   ConflictError,
@@ -52,7 +53,18 @@ const EVERY_KIND: Record<Failure['kind'], [Failure, number, ErrorCode]> = {
   'not-found': [new NotFoundError({ field: 'taskSid', message: 'No such task in the workspace.' }), 404, 'not_found'],
   conflict: [new ConflictError({ message: 'still in progress', retryAfterSeconds: 1 }), 409, 'conflict'],
   'already-participant': [new AlreadyParticipantError('WK' + '0'.repeat(32)), 409, 'already_participant'],
-  'transferring-agent-gone': [new TransferringAgentGoneError('WT' + '0'.repeat(32)), 409, 'transferring_agent_gone'],
+  'transferring-agent-gone': [new TransferringAgentGoneError('WT' + '0'.repeat(32), 'no-agent-left'), 409, 'transferring_agent_gone'],
+  'transfer-close-failed': [
+    new TransferCloseFailedError({
+      participantSid: 'UT' + '0'.repeat(32),
+      channelSid: 'UO' + '0'.repeat(32),
+      interactionSid: 'KD' + '0'.repeat(32),
+      status: 'closed',
+      cause: new Error('x'),
+    }),
+    502,
+    'upstream_error',
+  ],
   'agent-workflow-misconfigured': [new AgentWorkflowMisconfiguredError('WW' + '0'.repeat(32)), 500, 'misconfigured'],
   'idempotency-key-reused': [new IdempotencyKeyReusedError(), 422, 'idempotency_key_reused'],
   'twilio-api': [twilioAnswer(400), 422, 'upstream_rejected'],
