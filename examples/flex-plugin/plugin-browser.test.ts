@@ -12,6 +12,7 @@
  * Needs `bash flex-plugin/ci.sh` first (it installs the plugin's packages and builds the bundle with
  * FLEX_APP_TRANSFER_FUNCTIONS_URL=http://localhost:3001, which this test points at its own functions).
  */
+import { CHROMIUM, launchHeadlessChromium } from '../../test/support/chromium';
 import { assignedTaskOf } from '../../test/support/fixtures';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
@@ -19,12 +20,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { PROJECT_ROOT, TEST_WORKSPACE_SID } from '../../test/support/functions-server';
 import { transferSids, useFunctions } from '../../test/support/harness';
 import { grantAgentToken } from '../../test/support/in-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PLUGIN_DIR = join(PROJECT_ROOT, 'flex-plugin');
 const BUNDLE = join(PLUGIN_DIR, 'build', 'plugin-conversation-transfers.js');
 const FLEX_UI = join(PLUGIN_DIR, 'node_modules', '@twilio', 'flex-ui', 'package.json');
@@ -133,19 +133,7 @@ if (missing.length > 0 && !process.env.CI) {
       scripts['/plugin-conversation-transfers.js'] = bundle.replace(BUILT_URL, harness.server.url);
 
       userDataDir = mkdtempSync(join(tmpdir(), 'plugin-chromium-'));
-      browser = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchHeadlessChromium(userDataDir);
       // Nothing leaves the machine: Flex UI asks for sounds on twiliocdn.com at load; those requests are refused.
       await browser.route('**/*', (route) => {
         const { hostname } = new URL(route.request().url());

@@ -5,19 +5,19 @@
  * shows what actually reached the functions: the client's requests must be
  * CORS simple requests, so no OPTIONS preflight ever arrives.
  */
+import { CHROMIUM, launchHeadlessChromium } from '../support/chromium';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type * as TransferClientModule from '../../examples/flex-plugin/transfer-client';
 import { PROJECT_ROOT } from '../support/functions-server';
 import { transferSids, useFunctions } from '../support/harness';
 import { grantAgentToken } from '../support/in-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CLIENT_SOURCE = join(PROJECT_ROOT, 'examples', 'flex-plugin', 'transfer-client.ts');
 /** The name the bundle gives the client module on the page's global object. */
 const BUNDLE_GLOBAL = 'TransferClientModule';
@@ -169,20 +169,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
       proxy = countingProxy(harness.server.url, exchanges);
       functionsUrl = `http://127.0.0.1:${await listenOnLoopback(proxy)}`;
       userDataDir = mkdtempSync(join(tmpdir(), 'transfer-chromium-'));
-      browser = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchHeadlessChromium(userDataDir);
       page = await browser.newPage();
       await page.goto(pageOrigin + '/');
       await page.waitForFunction((name) => name in globalThis, BUNDLE_GLOBAL);
