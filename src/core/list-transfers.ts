@@ -117,13 +117,13 @@ export const listTransfersHandler: CoreHandler = async (context) => {
     read: () => listInvites(context.transport, channel),
   });
   const transferInvites = invites.filter((invite) => areTransferAttributes(invite.attributes));
-  const listed = transferInvites.map(describeInvite).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  for (const transfer of listed) {
-    const dateCreated = transferInvites.find((invite) => invite.inviteSid === transfer.inviteSid)?.properties.date_created;
-    if (transfer.createdAt === null && dateCreated !== undefined && dateCreated !== null) {
-      context.transport.note(`invite ${transfer.inviteSid}: date_created ${JSON.stringify(dateCreated)} is not a readable date`);
+  for (const invite of transferInvites) {
+    const dateCreated = invite.properties.date_created;
+    if (dateCreated !== undefined && dateCreated !== null && isoDate(dateCreated) === null) {
+      context.transport.note(`invite ${invite.inviteSid}: date_created ${JSON.stringify(dateCreated)} is not a readable date`);
     }
   }
+  const listed = transferInvites.map(describeInvite).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
   const transfers = await withCurrentStatus(context, listed, {
     invites: new Map(transferInvites.map((invite) => [invite.inviteSid, invite])),
     participants,

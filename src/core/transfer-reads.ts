@@ -7,6 +7,7 @@ import {
   type WorkspaceCallback,
   type WorkspaceTask,
 } from '../twilio/taskrouter';
+import { agentStillThere, agentTaskSids, currentStatus } from './channel-transfers';
 import type { AuthenticatedContext, RequestContext } from './context';
 import { transferWorkflow } from './routing';
 import type { TransferRequest } from './transfer-request';
@@ -101,18 +102,6 @@ export async function targetStillAssigned(
   context: RequestContext,
   options: { workerSid: string; participants: readonly ChannelParticipant[] },
 ): Promise<boolean> {
-  const taskSids = options.participants
-    .filter((participant) => participant.type === 'agent' && participant.workerSid === options.workerSid)
-    .map((participant) => participant.taskSid)
-    .filter((taskSid): taskSid is string => taskSid !== undefined);
-  if (taskSids.length === 0) return false;
-  const tasks = await Promise.all(
-    taskSids.map((taskSid) =>
-      fetchTask(context.transport, { workspaceSid: context.settings.workspaceSid, taskSid }).catch((thrown: unknown) => {
-        if (thrown instanceof TwilioApiError && thrown.status === 404) return undefined;
-        throw thrown;
-      }),
-    ),
-  );
-  return tasks.some((task) => task?.assignmentStatus === 'assigned');
+  const ofTarget = options.participants.filter((participant) => participant.workerSid === options.workerSid);
+  return agentStillThere(await Promise.all(agentTaskSids(ofTarget).map((taskSid) => currentStatus(context, taskSid))));
 }
