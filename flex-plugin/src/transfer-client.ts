@@ -289,6 +289,11 @@ export const DEFAULT_BUDGET_MS = 20_000;
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 const FIRST_RETRY_DELAY_MS = 250;
 const MAX_RETRY_DELAY_MS = 2_000;
+/**
+ * A retry is sent only if it can still have this long before the budget ends: one squeezed into the last few
+ * milliseconds would end in a timeout that hides the real failure (a 503, a refused connection) from the caller.
+ */
+const MIN_ATTEMPT_WINDOW_MS = 400;
 
 interface Answer {
   status: number;
@@ -371,7 +376,7 @@ export class TransferClient {
       }
       const retryAfter = outcome instanceof TransferError ? NaN : retryAfterSeconds(outcome.headers);
       const delayMs = Number.isNaN(retryAfter) ? backoffMs(attempt) : retryAfter * 1000;
-      if (Date.now() + delayMs >= deadline) {
+      if (Date.now() + delayMs + Math.min(this.attemptTimeoutMs, MIN_ATTEMPT_WINDOW_MS) > deadline) {
         throw outcome instanceof TransferError ? outcome : errorFromAnswer(outcome, idempotencyKey);
       }
       await sleep(delayMs, signal);
